@@ -79,7 +79,7 @@ const std::vector<RoleInfo>& builtin_roles() {
           "order.audit", "order.dispatch", "order.cancel", "order.close", "claim.audit", "network.read", "kb.read",
           "report.read"}},
         {"provider", "服务商", "Service provider",
-         {"org.read", "user.read", "customer.read", "product.read", "asset.read", "asset.write", "order.read",
+         {"org.read", "user.read", "customer.read", "customer.write", "product.read", "asset.read", "asset.write", "order.read",
           "order.create", "order.accept", "order.dispatch", "order.work", "order.complete", "parts.read",
           "parts.request", "settlement.read", "kb.read", "kb.write", "lead.write", "engineer.status", "network.read"}},
         {"engineer", "工程师", "Engineer",

@@ -126,16 +126,28 @@ Result<ClientResponse> Client::request(const std::string& method, const std::str
     }
     d.stream->expires_after(kTimeout);
     auto ec = run_op(d.ioc, [&](auto h) { bhttp::async_write(*d.stream, req, h); });
-    if (ec) {
-      d.close();
-      if (reused && ec != beast::error::timeout) continue;
-      return Error::unavailable("send " + method + " " + target + ": " + ec.message());
-    }
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(kMaxResponseBody);
     if (method == "HEAD") parser.skip(true);  // Content-Length describes a body that is not sent
-    d.stream->expires_after(kTimeout);
-    ec = run_op(d.ioc, [&](auto h) { bhttp::async_read(*d.stream, d.buf, parser, h); });
+    if (ec) {
+      // The server may have answered early (413 for an oversized body) and
+      // stopped reading; its response is still worth reading.
+      bool early = false;
+      if (ec != beast::error::timeout) {
+        d.stream->expires_after(std::chrono::seconds(2));
+        auto rec = run_op(d.ioc, [&](auto h) { bhttp::async_read(*d.stream, d.buf, parser, h); });
+        early = !rec && parser.is_done();
+      }
+      if (!early) {
+        d.close();
+        if (reused && ec != beast::error::timeout) continue;
+        return Error::unavailable("send " + method + " " + target + ": " + ec.message());
+      }
+      ec = {};
+    } else {
+      d.stream->expires_after(kTimeout);
+      ec = run_op(d.ioc, [&](auto h) { bhttp::async_read(*d.stream, d.buf, parser, h); });
+    }
     if (ec) {
       bool nothing_read = !parser.got_some();
       d.close();

@@ -54,7 +54,7 @@ constexpr uint32_t kHeaderLimit = 16 * 1024;      // cookies + tokens fit comfor
 constexpr size_t kWsQueueLimit = 256;             // a client further behind than this is dropped
 constexpr size_t kWsMessageMax = 64 * 1024;       // client->server frames are tiny commands
 constexpr size_t kWsMaxTopics = 64;
-constexpr size_t kLingerMaxBytes = 1 << 20;       // drained after an error response before closing
+constexpr size_t kLingerMaxBytes = 16 << 20;      // drained after an error response before closing
 constexpr auto kLingerTime = std::chrono::seconds(2);
 
 // ---- small helpers ---------------------------------------------------------

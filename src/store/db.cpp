@@ -324,6 +324,11 @@ Result<int> migrate(Database& db, const std::vector<Migration>& migrations) {
   TRY_VOID(db.write([&](Conn& c) -> Result<void> {
     if (dialect == Dialect::postgres) TRY(c.query(kPgMigrateLock));
     TRY_VOID(run_script(c, translate_ddl(kMigrationsTable, dialect)));
+    // SQLite's instr() is the portable substring test modules use (no LIKE
+    // escaping of user text); PostgreSQL gets the same function.
+    if (dialect == Dialect::postgres)
+      TRY_VOID(run_script(c, "CREATE OR REPLACE FUNCTION instr(text, text) RETURNS integer "
+                             "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT strpos($1, $2)'"));
     return {};
   }));
 

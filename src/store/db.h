@@ -5,7 +5,8 @@
 // SQL is written once, in the portable subset both engines accept, with `?`
 // placeholders (the PostgreSQL backend rewrites them to $n). Integers are
 // int64, money is integer fen, times are int64 milliseconds since the Unix
-// epoch, UTC. Booleans are 0/1 integers.
+// epoch, UTC. Booleans are 0/1 integers. instr(haystack, needle) exists on both (migrate()
+// defines it on PostgreSQL) and is the substring test for user text.
 #pragma once
 
 #include <cstdint>

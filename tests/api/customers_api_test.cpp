@@ -347,7 +347,7 @@ TEST_F(CustomersApi, SearchByNameAddressPhone) {
   auto found = [&](const std::string& query) {
     auto r = s.get("/api/v1/customers?" + query);
     EXPECT_EQ(r.status, 200) << query << r.body;
-    for (auto& it : body(r)["items"])
+    for (auto& it : items(r))
       if (it["id"] == id) return true;
     return false;
   };
@@ -434,7 +434,7 @@ TEST_F(CustomersApi, Divisions) {
   auto jinan = s.get("/api/v1/divisions?parent=370100");
   ASSERT_EQ(jinan.status, 200);
   bool lixia = false;
-  for (auto& d : body(jinan)["items"]) {
+  for (auto& d : items(jinan)) {
     EXPECT_EQ(d["level"], 3);
     EXPECT_EQ(d["parent_code"], "370100");
     if (d["code"] == "370102") lixia = d["name"] == "历下区";

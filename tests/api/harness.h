@@ -144,5 +144,7 @@ class Session {
 };
 
 inline json body(const http::ClientResponse& r) { return json::parse(r.body, nullptr, false); }
+// By value: `for (auto& x : body(r)["items"])` would iterate a destroyed temporary.
+inline json items(const http::ClientResponse& r) { return body(r)["items"]; }
 
 }  // namespace shouhou::test

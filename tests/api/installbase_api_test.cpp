@@ -25,12 +25,12 @@ class InstallBaseApi : public ::testing::Test {
   static std::string uniq(const std::string& p) { return p + random_hex(4); }
   static std::string S(int64_t v) { return std::to_string(v); }
   static int64_t unit_id(Session& s, const std::string& code) {
-    for (auto& u : body(s.get("/api/v1/org-units?limit=500"))["items"])
+    for (auto& u : items(s.get("/api/v1/org-units?limit=500")))
       if (u["code"] == code) return u["id"];
     return 0;
   }
   static int64_t user_id(Session& s, const std::string& name) {
-    for (auto& u : body(s.get("/api/v1/users?limit=500"))["items"])
+    for (auto& u : items(s.get("/api/v1/users?limit=500")))
       if (u["username"] == name) return u["id"];
     return 0;
   }

@@ -26,7 +26,7 @@ class PlatformApi : public ::testing::Test {
   }
   static int64_t unit_id(Session& s, const std::string& code) {
     auto r = s.get("/api/v1/org-units?limit=500");
-    for (auto& u : body(r)["items"])
+    for (auto& u : items(r))
       if (u["code"] == code) return u["id"];
     return 0;
   }
