@@ -5,7 +5,7 @@ set -euo pipefail
 what="${1:-run}"
 
 pkgs=(g++ cmake ninja-build pkg-config make libboost-dev nlohmann-json3-dev libspdlog-dev libcli11-dev
-      libsodium-dev libsqlite3-dev libpq-dev)
+      libsodium-dev libsqlite3-dev libpq-dev zlib1g-dev)
 case "$what" in
   test)  pkgs+=(libgtest-dev postgresql chromium) ;;
   bench) pkgs+=(libbenchmark-dev wrk postgresql curl) ;;

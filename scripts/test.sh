@@ -9,7 +9,8 @@ BUILD=build/asan
 JOBS=${JOBS:-$(nproc)}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export SHOUHOU_ACCESS_LOG=${SHOUHOU_ACCESS_LOG:-0}
+# Server processes started by API/browser tests keep quiet (unit tests check the log itself).
+QUIET_ACCESS_LOG=${SHOUHOU_ACCESS_LOG:-0}
 
 declare -a RESULTS=()
 failed=0; passed=0
@@ -42,13 +43,13 @@ echo "PostgreSQL for tests: $PG_URL"
 
 step "unit tests (SQLite)" $BUILD/unit_tests --gtest_brief=1
 step "unit tests (PostgreSQL)" env SHOUHOU_TEST_PG="$PG_URL" $BUILD/unit_tests --gtest_brief=1
-step "API tests (SQLite)" env SHOUHOU_BINARY=$BUILD/shouhou SHOUHOU_TEST_TMP=$TMP $BUILD/api_tests --gtest_brief=1
-step "API tests (PostgreSQL)" env SHOUHOU_BINARY=$BUILD/shouhou SHOUHOU_TEST_TMP=$TMP SHOUHOU_TEST_PG="$PG_URL" $BUILD/api_tests --gtest_brief=1
+step "API tests (SQLite)" env SHOUHOU_ACCESS_LOG=$QUIET_ACCESS_LOG SHOUHOU_BINARY=$BUILD/shouhou SHOUHOU_TEST_TMP=$TMP $BUILD/api_tests --gtest_brief=1
+step "API tests (PostgreSQL)" env SHOUHOU_ACCESS_LOG=$QUIET_ACCESS_LOG SHOUHOU_BINARY=$BUILD/shouhou SHOUHOU_TEST_TMP=$TMP SHOUHOU_TEST_PG="$PG_URL" $BUILD/api_tests --gtest_brief=1
 
 browser_tests() {
   (cd tests/browser && { [ -d node_modules ] && [ ! package-lock.json -nt node_modules/.package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }) || return 1
   rm -f "$TMP/port"
-  $BUILD/shouhou --db "$TMP/browser.db" serve --port 0 --port-file "$TMP/port" --web web/dist --demo >"$TMP/browser-server.log" 2>&1 &
+  SHOUHOU_ACCESS_LOG=$QUIET_ACCESS_LOG $BUILD/shouhou --db "$TMP/browser.db" serve --port 0 --port-file "$TMP/port" --web web/dist --demo >"$TMP/browser-server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 300); do [ -s "$TMP/port" ] && break; sleep 0.1; done
   [ -s "$TMP/port" ] || { cat "$TMP/browser-server.log"; return 1; }

@@ -51,6 +51,16 @@ Result<Response> replay(const Stored& s, const std::string& hash) {
 }
 }  // namespace
 
+Result<json> write_as(Platform& p, const Principal* who, const std::function<Result<json>(WriteTx&)>& fn) {
+  json out;
+  TRY_VOID(p.db.write([&](store::Conn& c) -> Result<void> {
+    WriteTx tx(c, who, "system");
+    out = TRY(fn(tx));
+    return {};
+  }));
+  return out;
+}
+
 Response write(Platform& p, const Request& req, const WriteFn& fn) {
   std::optional<std::string> key = req.header("idempotency-key");
   if (key && (key->empty() || key->size() > 200))

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "api/background.h"
 #include "auth/principal.h"
 #include "core/result.h"
 #include "http/http.h"
@@ -28,6 +29,10 @@ struct Platform {
   // Called after users' roles, units or status change, so cached principals
   // are dropped (set by auth).
   std::function<void()> access_changed = [] {};
+  // In-transaction domain events between modules (always set).
+  DomainBus* bus = nullptr;
+  // Background jobs; null in CLI tools, which run no background work.
+  Scheduler* scheduler = nullptr;
 };
 
 // Platform tables: audit_log, idempotency_keys.
@@ -40,6 +45,12 @@ struct Module {
   std::string name;
   std::vector<store::Migration> migrations;
   std::function<void(http::Router&, Platform&)> routes;
+  // Subscribes to domain events on p.bus. Runs once at start-up for the
+  // server and for tools that write through module functions (the demo
+  // generator, imports), so they get the same reactions as the API.
+  std::function<void(Platform&)> wire;
+  // Starts background jobs on p.scheduler (server only).
+  std::function<void(Platform&)> start;
 };
 
 // 401 when nobody is logged in, 403 when the user lacks `permission`
@@ -71,6 +82,10 @@ using WriteFn = std::function<Result<Response>(WriteTx&)>;
 // gets that response back without running fn again. Errors roll back and
 // become error responses.
 Response write(Platform& p, const Request& req, const WriteFn& fn);
+
+// A write outside an HTTP request (background jobs, tools): one
+// transaction, audited as `who` (nullptr = the system).
+Result<json> write_as(Platform& p, const Principal* who, const std::function<Result<json>(WriteTx&)>& fn);
 
 // Reads: runs fn on a read snapshot; errors become error responses.
 Response read(Platform& p, const std::function<Result<Response>(store::Conn&)>& fn);

@@ -6,13 +6,19 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/auth.h"
+#include "claims/claims.h"
 #include "contracts/contracts.h"
 #include "core/util.h"
 #include "customers/customers.h"
+#include "dispatch/dispatch.h"
 #include "divisions/divisions.h"
+#include "imports/imports.h"
 #include "installbase/installbase.h"
+#include "network/network.h"
 #include "org/org.h"
+#include "orders/orders.h"
 #include "products/products.h"
+#include "sla/sla.h"
 #include "warranty/warranty.h"
 
 namespace shouhou::app {
@@ -27,7 +33,8 @@ namespace {
 // tables of modules before it).
 std::vector<api::Module> modules() {
   return {org::module(),      auth::module(),        divisions::module(), customers::module(),
-          products::module(), installbase::module(), contracts::module(), warranty::module()};
+          products::module(), installbase::module(), contracts::module(), warranty::module(),
+          orders::module(), network::module(), dispatch::module(), sla::module(), claims::module(), imports::module()};
 }
 }  // namespace
 
@@ -91,17 +98,27 @@ json openapi(const http::Router& r) {
       {"security", json::array({json{{"cookie", json::array()}}, json{{"bearer", json::array()}}})}};
 }
 
+void wire_modules(api::Platform& p) {
+  for (auto& m : modules())
+    if (m.wire) m.wire(p);
+}
+
 struct App::Impl {
   store::Database& db;
   Config cfg;
   http::Router router;
   std::unique_ptr<http::Server> server;
+  api::DomainBus bus;
   api::Platform platform;
+  api::Scheduler scheduler;  // declared after platform: its jobs stop first
   auth::Auth auth;
   std::string openapi_text;
 
   Impl(store::Database& d, Config c) : db(d), cfg(std::move(c)), platform{d}, auth(d) {
     platform.access_changed = [this] { auth.invalidate_all(); };
+    platform.bus = &bus;
+    platform.scheduler = &scheduler;
+    wire_modules(platform);
     auth::set_password_concurrency(cfg.password_concurrency);
     router.use(auth.middleware());
     system_routes();
@@ -177,11 +194,15 @@ Result<uint16_t> App::start() {
     auto p = impl_->auth.authenticate(req);
     return p && *p;
   });
-  return impl_->server->start();
+  auto port = TRY(impl_->server->start());
+  for (auto& m : modules())
+    if (m.start) m.start(impl_->platform);
+  return port;
 }
 
 void App::stop() {
   if (impl_->server) impl_->server->stop();
+  impl_->scheduler.stop();
 }
 
 void App::wait_for_signal() {

@@ -23,6 +23,10 @@ std::vector<store::Migration> all_migrations();
 // Opens and migrates the database, and creates built-in roles.
 Result<std::unique_ptr<store::Database>> open_database(const std::string& url);
 
+// Runs every module's `wire` hook on p (p.bus must be set). The server does
+// this itself; tools that write through module functions call it.
+void wire_modules(api::Platform& p);
+
 // Builds the router with every module's routes (also used by tests and the
 // OpenAPI check).
 class App {

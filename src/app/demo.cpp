@@ -4,7 +4,9 @@
 
 #include "auth/auth.h"
 #include "customers/customers.h"
+#include "network/demo.h"
 #include "org/org.h"
+#include "orders/orders.h"
 #include "warranty/warranty.h"
 
 namespace shouhou::app {
@@ -56,7 +58,8 @@ const UserSpec kUsers[] = {
 };
 }  // namespace
 
-Result<std::vector<DemoLogin>> seed_demo(store::Database& db) {
+Result<std::vector<DemoLogin>> seed_demo(api::Platform& p) {
+  store::Database& db = p.db;
   std::vector<DemoLogin> logins;
   for (const auto& u : kUsers) logins.push_back({u.username, u.role, u.unit});
   bool empty = TRY(db.read_as([](store::Conn& c) -> Result<bool> {
@@ -86,6 +89,9 @@ Result<std::vector<DemoLogin>> seed_demo(store::Database& db) {
     }
     TRY_VOID(customers::seed_demo(c, ids));
     TRY_VOID(warranty::seed_demo(c, ids));  // products, install base, policies, contracts
+    api::WriteTx tx(c, nullptr, "demo");
+    TRY_VOID(orders::seed_demo(tx, ids));  // seed 001's sample order, open orders
+    TRY_VOID(network::seed_demo(c, ids));   // outlet areas, capacities, engineer skills
     return {};
   }));
   return logins;

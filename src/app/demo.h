@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "store/db.h"
+#include "api/api.h"
 
 namespace shouhou::app {
 
@@ -18,6 +18,7 @@ struct DemoLogin {
 inline constexpr const char* kDemoPassword = "shouhou";
 
 // Seeds when the database has no users; returns the demo logins either way.
-Result<std::vector<DemoLogin>> seed_demo(store::Database& db);
+// p must be wired (app::wire_modules) so module reactions run as for the API.
+Result<std::vector<DemoLogin>> seed_demo(api::Platform& p);
 
 }  // namespace shouhou::app

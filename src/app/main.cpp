@@ -1,4 +1,4 @@
-// shouhou: the one binary. serve | migrate | user add | backup | check | demo | version
+// shouhou: the one binary. serve | migrate | user add | backup | check | demo | bench-sql | version
 #include <cstdlib>
 #include <iostream>
 
@@ -8,6 +8,9 @@
 #include "app/app.h"
 #include "app/demo.h"
 #include "auth/auth.h"
+#include "demogen/bench_sql.h"
+#include "demogen/demogen.h"
+#include "imports/imports.h"
 #include "org/org.h"
 
 using namespace shouhou;
@@ -21,6 +24,32 @@ std::string env_or(const char* name, std::string def) {
 int fail(const Error& e) {
   std::cerr << "error: " << e.message << (e.field.empty() ? "" : " (" + e.field + ")") << "\n";
   return 1;
+}
+
+bool db_is_empty(store::Database& db) {
+  auto n = db.read_as([](store::Conn& c) -> Result<int64_t> { return TRY(c.one("SELECT COUNT(*) FROM users"))->i(0); });
+  return n && *n == 0;
+}
+
+// The scale's counts, with the counts given on the command line instead.
+Result<void> generate_demo(api::Platform& p, const std::string& scale, demogen::Options o, const CLI::App& sub) {
+  auto counts = TRY(demogen::counts_for(scale));
+  auto given = [&](const char* opt) { return sub.get_option_no_throw(opt) && sub.count(opt) > 0; };
+  if (!given("--customers")) o.counts.customers = counts.customers;
+  if (!given("--serials")) o.counts.serials = counts.serials;
+  if (!given("--orders")) o.counts.orders = counts.orders;
+  if (!given("--providers")) o.counts.providers = counts.providers;
+  if (!given("--dealers")) o.counts.dealers = counts.dealers;
+  if (!given("--contracts")) o.counts.contracts = o.counts.customers / 25;
+  o.progress = [](std::string_view phase, int64_t done, int64_t total) {
+    std::cerr << "\r" << phase << " " << done << "/" << total << "        " << (done == total ? "\n" : "") << std::flush;
+  };
+  auto s = TRY(demogen::generate(p, o));
+  std::cout << "generated (seed " << o.seed << "): " << s.created.customers << " customers, " << s.created.serials
+            << " serials, " << s.created.contracts << " contracts, " << s.created.orders << " orders, " << s.org_units
+            << " org units, " << s.users << " users, " << s.models << " new models in " << s.seconds << " s\n";
+  for (const auto& n : s.notes) std::cout << "note: " << n << "\n";
+  return {};
 }
 
 void print_logins(const std::vector<app::DemoLogin>& logins, uint16_t port) {
@@ -67,6 +96,31 @@ int main(int argc, char** argv) {
   backup->add_option("out", backup_out)->required();
   auto* check = cli.add_subcommand("check", "Check database integrity");
   auto* demo = cli.add_subcommand("demo", "Seed demo data into an empty database");
+  std::string demo_scale;
+  demogen::Options gen;
+  demo->add_option("--scale", demo_scale, "Generate a data set on top of the fixed demo: small, medium or large");
+  demo->add_option("--seed", gen.seed, "Random seed (same seed, same data)");
+  demo->add_option("--customers", gen.counts.customers, "Override the scale's number of customers");
+  demo->add_option("--serials", gen.counts.serials, "Override the number of install-base serials");
+  demo->add_option("--orders", gen.counts.orders, "Override the number of service orders");
+  demo->add_option("--providers", gen.counts.providers, "Override the number of service providers");
+  demo->add_option("--dealers", gen.counts.dealers, "Override the number of dealers");
+  demo->add_option("--contracts", gen.counts.contracts, "Override the target number of contracts");
+  demo->add_option("--batch", gen.batch, "Customers per write transaction");
+  serve->add_option("--demo-scale", demo_scale, "With --demo: also generate this data set (small, medium, large)");
+  auto* bench_sql = cli.add_subcommand("bench-sql", "Run the SQL behind the benchmarked endpoints directly (storage ceiling)");
+  demogen::SqlBenchOptions sqlb;
+  bench_sql->add_option("scenario", sqlb.scenario, "lookup | warranty | order-create | order-list | order-page | keys")->required();
+  bench_sql->add_option("--seconds", sqlb.seconds, "Duration");
+  bench_sql->add_option("--threads", sqlb.threads, "Threads (each with its own connection)");
+  bench_sql->add_option("--keys", sqlb.keys_file, "Key file (phones / serials / order ids) to draw from, or to write with 'keys'");
+  auto* import = cli.add_subcommand("import", "Bulk-import a CSV / XLSX file (as the API does, on this thread)");
+  std::string import_kind, import_file, import_user = "admin";
+  int64_t import_batch = 5000;
+  import->add_option("--kind", import_kind, "customers | products | install_base")->required();
+  import->add_option("--user", import_user, "Import as this user (scope and audit)");
+  import->add_option("--batch", import_batch, "Rows per write transaction");
+  import->add_option("file", import_file, "The .csv or .xlsx file")->required();
   auto* version = cli.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(cli, argc, argv);
@@ -97,9 +151,30 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*demo) {
-    auto r = app::seed_demo(**db);
+    api::DomainBus bus;
+    api::Platform platform{**db};
+    platform.bus = &bus;
+    app::wire_modules(platform);
+    auto r = app::seed_demo(platform);
     if (!r) return fail(r.error());
+    if (!demo_scale.empty()) {
+      if (auto g = generate_demo(platform, demo_scale, gen, *demo); !g) return fail(g.error());
+    }
     std::cout << "demo data ready\n";
+    return 0;
+  }
+  if (*bench_sql) {
+    auto r = demogen::run_sql_bench(**db, sqlb, std::cout);
+    if (!r) return fail(r.error());
+    return 0;
+  }
+  if (*import) {
+    api::DomainBus bus;
+    api::Platform platform{**db};
+    platform.bus = &bus;
+    app::wire_modules(platform);
+    auto r = imports::run_cli(platform, import_kind, import_file, import_user, import_batch);
+    if (!r) return fail(r.error());
     return 0;
   }
   if (*user_add) {
@@ -132,15 +207,19 @@ int main(int argc, char** argv) {
   }
 
   // serve
-  std::vector<app::DemoLogin> logins;
-  if (cfg.demo_if_empty) {
-    auto r = app::seed_demo(**db);
-    if (!r) return fail(r.error());
-    logins = *r;
-  }
   cfg.server.port = static_cast<uint16_t>(port);
   cfg.db_url = db_url;
   app::App a(**db, cfg);
+  std::vector<app::DemoLogin> logins;
+  if (cfg.demo_if_empty) {
+    bool fresh = db_is_empty(**db);
+    auto r = app::seed_demo(a.platform());
+    if (!r) return fail(r.error());
+    logins = *r;
+    if (fresh && !demo_scale.empty()) {
+      if (auto g = generate_demo(a.platform(), demo_scale, gen, *serve); !g) return fail(g.error());
+    }
+  }
   auto bound = a.start();
   if (!bound) return fail(bound.error());
   spdlog::info("serving on {}:{} with {}", cfg.server.address, *bound, (*db)->describe());

@@ -99,7 +99,7 @@ const std::vector<RoleInfo>& builtin_roles() {
           "report.read", "kb.read", "network.read", "lead.read"}},
         {"dealer", "经销商", "Dealer",
          {"customer.read", "customer.write", "product.read", "asset.read", "asset.write", "order.read", "order.create",
-          "settlement.read"}},
+          "settlement.read", "import.run"}},
         {"consumer", "消费者", "Consumer", {"order.read", "order.create", "kb.read"}},
     };
   }();

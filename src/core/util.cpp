@@ -28,10 +28,19 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
 }
 }  // namespace
 
+namespace {
+thread_local int64_t fixed_now_ms = 0;  // 0 = the system clock
+}
+
 int64_t now_ms() {
+  if (fixed_now_ms) return fixed_now_ms;
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
+
+ScopedClock::ScopedClock(int64_t ms) : prev_(fixed_now_ms) { fixed_now_ms = ms; }
+ScopedClock::~ScopedClock() { fixed_now_ms = prev_; }
+void ScopedClock::set(int64_t ms) { fixed_now_ms = ms; }
 
 std::string iso_utc(int64_t ms) {
   int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;

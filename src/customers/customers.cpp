@@ -974,6 +974,31 @@ Result<PurchaseResult> record_purchase(Conn& c, int64_t customer_id, const Purch
   return res;
 }
 
+Result<void> record_purchases(Conn& c, const std::vector<std::pair<int64_t, Purchase>>& purchases) {
+  if (purchases.empty()) return {};
+  auto th = TRY(tier_thresholds(c));
+  std::map<int64_t, int64_t> added;
+  int64_t now = now_ms();
+  for (const auto& [customer_id, p] : purchases) {
+    if (p.amount_fen <= 0) return Error::invalid("amount_fen must be positive", "amount_fen");
+    auto n = TRY(c.exec("INSERT INTO customer_purchases (customer_id, org_path, amount_fen, source, reference, "
+                        "purchased_on, note, created_by, version, created_at, updated_at) SELECT id, org_path, ?, ?, ?, "
+                        "?, ?, ?, 1, ?, ? FROM customers WHERE id = ?",
+                        {p.amount_fen, p.source, opt(p.reference), opt(p.purchased_on), opt(p.note),
+                         p.created_by ? store::Value(*p.created_by) : store::Value(), now, now, customer_id}));
+    if (n == 0) return api::not_found("customer", customer_id);
+    added[customer_id] += p.amount_fen;
+  }
+  for (const auto& [id, amount] : added) {
+    // Relative update, as record_purchase: concurrent sales add up.
+    auto row = TRY(c.one("UPDATE customers SET purchase_total_fen = purchase_total_fen + ?, updated_at = ? WHERE id = ? "
+                         "RETURNING purchase_total_fen",
+                         {amount, now, id}));
+    TRY(c.exec("UPDATE customers SET tier = ? WHERE id = ?", {std::string(tier_for(row->i(0), th)), id}));
+  }
+  return {};
+}
+
 Result<PurchaseResult> record_purchase(api::WriteTx& tx, int64_t customer_id, const Purchase& p) {
   auto row = TRY(tx.db.one("SELECT org_path FROM customers WHERE id = ?", {customer_id}));
   if (!row) return api::not_found("customer", customer_id);
@@ -1108,6 +1133,48 @@ Result<void> seed_demo(Conn& c, const std::map<std::string, int64_t>& unit_ids) 
     }
   }
   return {};
+}
+
+Result<int64_t> insert_customer(Conn& c, const NewCustomer& n) {
+  auto phones_of = [](const std::vector<std::string>& raw, std::string_view area) -> Result<std::vector<PhoneIn>> {
+    std::vector<PhoneIn> out;
+    for (const auto& r : raw) {
+      auto ph = parse_phone(r, area);
+      if (!ph) return Error::invalid("not a telephone number: " + r, "phones");
+      out.push_back(PhoneIn{r, *ph, std::nullopt});
+    }
+    return out;
+  };
+  int64_t now = now_ms();
+  auto row = TRY(c.one(
+      "INSERT INTO customers (org_path, org_unit_id, parent_id, code, name, name_norm, kind, type, tier, "
+      "purchase_total_fen, email, notes, active, version, created_at, updated_at) "
+      "VALUES (?,?,?,?,?,?,?,?,'small',0,?,?,1,1,?,?) RETURNING id",
+      {n.org_path, n.org_unit_id, n.parent_id ? store::Value(*n.parent_id) : store::Value(), opt(n.code), n.name,
+       normalize_text(n.name), n.kind, n.type, opt(n.email), opt(n.notes), now, now}));
+  int64_t id = row->i(0);
+  TRY_VOID(insert_phones(c, id, std::nullopt, TRY(phones_of(n.phones, {}))));
+  std::vector<ContactIn> contacts;
+  for (const auto& k : n.contacts) {
+    ContactIn ct;
+    ct.name = k.name;
+    ct.title = k.title;
+    ct.is_primary = contacts.empty();
+    ct.phones = TRY(phones_of(k.phones, {}));
+    contacts.push_back(std::move(ct));
+  }
+  if (!contacts.empty()) TRY_VOID(sync_contacts(c, id, n.org_path, contacts));
+  std::vector<AddressIn> addresses;
+  for (const auto& a : n.addresses) {
+    AddressIn ai;
+    ai.county = a.county;
+    ai.detail = a.detail;
+    ai.postcode = a.postcode;
+    ai.is_default = addresses.empty();
+    addresses.push_back(std::move(ai));
+  }
+  if (!addresses.empty()) TRY_VOID(sync_addresses(c, id, n.org_path, addresses));
+  return id;
 }
 
 api::Module module() {

@@ -60,6 +60,9 @@ Result<PurchaseResult> record_purchase(store::Conn& c, int64_t customer_id, int6
 Result<PurchaseResult> record_purchase(store::Conn& c, int64_t customer_id, const Purchase& p);
 // The same, plus an audit entry on the customer (use this from API writes).
 Result<PurchaseResult> record_purchase(api::WriteTx& tx, int64_t customer_id, const Purchase& p);
+// Many sales at once (bulk imports): one purchase row each, then one total /
+// tier update per customer (amounts must be positive).
+Result<void> record_purchases(store::Conn& c, const std::vector<std::pair<int64_t, Purchase>>& purchases);
 
 // ---- lookups for other modules -----------------------------------------
 struct CustomerRef {
@@ -82,6 +85,33 @@ Result<std::vector<int64_t>> find_by_serial(store::Conn& c, const std::string& s
 
 // Demo customers (call from app::seed_demo). unit_ids: org unit code -> id.
 Result<void> seed_demo(store::Conn& c, const std::map<std::string, int64_t>& unit_ids);
+
+// Plain insert for generated demo data and imports: the customer with its
+// phones, contacts and addresses, stored exactly as POST /api/v1/customers
+// stores them (phones normalised, divisions resolved and checked), but
+// without scope checks, duplicate warnings or audit. Tier starts "small";
+// record_purchase moves it. Returns the new id.
+struct NewCustomer {
+  int64_t org_unit_id = 0;
+  std::string org_path;                  // the unit's path
+  std::optional<int64_t> parent_id;      // national account
+  std::optional<std::string> code, email, notes;
+  std::string name, kind = "individual", type = "direct";
+  std::vector<std::string> phones;       // as written ("0531-86061234", "139 1234 5678")
+  struct Contact {
+    std::string name;
+    std::optional<std::string> title;
+    std::vector<std::string> phones;
+  };
+  std::vector<Contact> contacts;         // the first is primary
+  struct Address {
+    std::string county;                  // GB/T 2260 county code
+    std::string detail;
+    std::optional<std::string> postcode;
+  };
+  std::vector<Address> addresses;        // the first is the default
+};
+Result<int64_t> insert_customer(store::Conn& c, const NewCustomer& n);
 
 // ---- pure rules (unit-tested) -------------------------------------------
 // Text for matching names and addresses: ASCII and full-width letters folded

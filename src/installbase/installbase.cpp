@@ -61,10 +61,7 @@ Result<std::string> req_date(const Input& in, const char* name) {
 Result<std::string> serial_field(const Input& in, const char* name) {
   std::string raw = TRY(in.str(name, 64));
   std::string s = normalize_serial(raw);
-  bool ok = !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) {
-    return (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '/' || ch == '.';
-  });
-  if (!ok) return Error::invalid(in.field(name) + " may hold letters, digits and - _ / . only", in.field(name));
+  if (!valid_serial(s)) return Error::invalid(in.field(name) + " may hold letters, digits and - _ / . only", in.field(name));
   return s;
 }
 
@@ -550,6 +547,14 @@ Result<void> record_installation(api::WriteTx& tx, int64_t asset_id, const Insta
   if (!a) return api::not_found("asset", asset_id);
   return apply_install(tx, *a, s);
 }
+
+bool valid_serial(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) {
+    return (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '/' || ch == '.';
+  });
+}
+
+bool valid_past_date(const std::string& s) { return valid_date(s) && s <= latest_allowed_date(); }
 
 std::string normalize_serial(std::string_view raw) {
   size_t b = 0, e = raw.size();

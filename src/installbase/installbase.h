@@ -104,4 +104,38 @@ struct NewAsset {
 };
 Result<int64_t> insert_asset(store::Conn& c, const NewAsset& a);
 
+// ---- bulk import (called by the imports module, src/installbase/bulk.cpp) ----
+// A normalised serial may hold letters, digits and - _ / . only (the API's rule).
+bool valid_serial(std::string_view normalized);
+// A date YYYY-MM-DD that exists and is not in the future (the API's rule).
+bool valid_past_date(const std::string& date);
+struct ImportedAsset {
+  std::string serial;  // normalised and valid
+  int64_t org_unit_id = 0;
+  std::string org_path;
+  std::optional<int64_t> model_id;
+  bool third_party = false;
+  std::optional<std::string> maker, model_text, batch, production_date, notes;
+  std::optional<Sale> sale;
+  std::optional<Installation> installation;
+  // Leave the owner's purchase of a new asset to the caller, who records a
+  // batch of them with customers::record_purchases.
+  bool defer_purchase = false;
+};
+enum class ImportOutcome { created, updated, unchanged };
+struct ImportResult {
+  ImportOutcome outcome = ImportOutcome::unchanged;
+  int64_t id = 0;
+  bool purchase_deferred = false;  // then the sale's owner bought for sale.amount_fen
+};
+// Creates the asset with its sale and installation in one INSERT plus the
+// timeline events the API writes (created / sale / installation) and the
+// owner's purchase; for a serial already known, records the sale or
+// installation it lacks (record_sale / record_installation) and is
+// "unchanged" when the row matches what is stored. The API's rules apply
+// (dates not before production, final statuses); a different sale already
+// recorded is a conflict naming the field. Scope and permission checks are
+// the caller's; the caller audits created assets (one audit row per batch).
+Result<ImportResult> import_asset(api::WriteTx& tx, const ImportedAsset& a);
+
 }  // namespace shouhou::installbase

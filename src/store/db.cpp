@@ -2,6 +2,8 @@
 // by URL, DDL translation and schema migrations.
 #include "store/db.h"
 
+#include "core/util.h"
+
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -119,10 +121,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& url, const O
   return detail::open_sqlite(path, opts);
 }
 
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
+int64_t now_ms() { return shouhou::now_ms(); }  // honours ScopedClock (core/util.h)
 
 // ---------------------------------------------------------------------------
 // DDL translation

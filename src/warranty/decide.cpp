@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "core/util.h"
 #include "warranty/warranty.h"
 
 namespace shouhou::warranty {
@@ -78,8 +79,10 @@ Date add_months_end(const Date& start, int months) {
 }
 
 Date today_cn() {
-  auto now = std::chrono::system_clock::now();
-  int64_t secs = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() + 8 * 3600;
+  // now_ms() honours a ScopedClock, so records replayed at a historic time
+  // (demo generator, imports) get that day's entitlement.
+  int64_t ms = now_ms();
+  int64_t secs = (ms >= 0 ? ms / 1000 : (ms - 999) / 1000) + 8 * 3600;
   return from_days(secs >= 0 ? secs / 86400 : (secs - 86399) / 86400);
 }
 

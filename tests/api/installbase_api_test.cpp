@@ -373,7 +373,8 @@ TEST_F(InstallBaseApi, ProviderScope) {
   EXPECT_EQ(p2.get("/api/v1/assets/" + S(id) + "/history").status, 404);
   EXPECT_EQ(p2.post("/api/v1/assets/" + S(id) + "/installation", json{{"date", "2024-05-02"}}).status, 404);
   EXPECT_EQ(p2.patch("/api/v1/assets/" + S(id), json{{"version", 1}, {"status", "scrapped"}}).status, 404);
-  for (auto& x : ok(p2.get("/api/v1/assets?limit=500"))["items"]) EXPECT_NE(x["id"], id);
+  json listed = ok(p2.get("/api/v1/assets?limit=500"));
+  for (auto& x : listed["items"]) EXPECT_NE(x["id"], id);
   EXPECT_EQ(ok(p2.get("/api/v1/assets?serial=" + serial))["items"].size(), 0u);
   // The warranty of the unit in front of them is answered, without the owner.
   auto wy = ok(p2.get("/api/v1/warranty/" + serial + "?date=2024-06-01"));

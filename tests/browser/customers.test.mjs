@@ -25,7 +25,7 @@ test('agent: search a phone number and open the customer 360 page', T, async () 
     assert.equal((await page.locator(tid('menu-customers')).innerText()).trim(), '客户')
 
     // The demo customer of seed 003, by its switchboard number written with spaces and brackets.
-    await page.locator(tid('cust-search') + ' input').fill('(021) 5030 1234')
+    await page.locator(tid('cust-search')).fill('(021) 5030 1234')
     await page.locator(tid('cust-search-go')).click()
     const link = page.locator(tid('cust-table')).getByRole('link', { name: '上海万力机械有限公司' })
     await link.waitFor({ state: 'visible' })

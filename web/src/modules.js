@@ -34,8 +34,14 @@
 import core from './modules/core/index.js'
 import admin from './modules/admin/index.js'
 import customers from './modules/customers/index.js'
+import products from './modules/products/index.js'
+import assets from './modules/assets/index.js'
+import contracts from './modules/contracts/index.js'
+import dispatch from './modules/dispatch/index.js'
+import orders from './modules/orders/index.js'
+import claims from './modules/claims/index.js'
 
-export const modules = [core, admin, customers]
+export const modules = [core, admin, customers, products, assets, contracts, dispatch, claims, orders]
 
 function byOrder(a, b) {
   return (a.order ?? 500) - (b.order ?? 500)

@@ -1,0 +1,69 @@
+// Shared between the orders module's .cpp files (not a contract for others).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "orders/charges.h"
+#include "orders/orders.h"
+#include "orders/workflow.h"
+
+namespace shouhou::orders::detail {
+
+using api::json;
+
+extern const std::vector<std::string> kTypes, kChannels, kPriorities, kSeverities, kReproducibility;
+// Fields the per-type required-field settings may name.
+extern const std::vector<std::string> kRequirable;
+
+// Details of the last failed create / transition on this thread, for the
+// error body (an Error names only the first field): every missing field,
+// and the actions allowed in the order's state.
+extern thread_local std::vector<std::string> g_missing_fields;
+extern thread_local std::vector<std::string> g_allowed_actions;
+
+json order_row_json(const store::Row& r);
+std::string order_select();
+
+// Workflow versions are immutable rows, so parsed definitions are cached by id.
+Result<std::shared_ptr<const wf::Definition>> workflow_by_id(store::Conn& c, int64_t id);
+// The workflow version new orders of this type start on.
+Result<int64_t> workflow_for_type(store::Conn& c, const std::string& type);
+// Stores a definition as a new version row with its states and transitions.
+Result<int64_t> store_workflow(store::Conn& c, const wf::Definition& d, const std::string& source,
+                               const std::string& org_path, std::optional<int64_t> created_by);
+// Loads the default file's definitions the database lacks and binds their order types.
+Result<void> ensure_default_workflows(store::Database& db);
+
+// Read scope: the order's unit is in the caller's subtree (engineers: only
+// orders assigned to them).
+bool visible(const http::Principal& who, const json& order);
+// The order if visible, else not_found (the same as an unknown id).
+Result<json> load_visible(store::Conn& c, const http::Principal& who, int64_t id);
+
+// The same inside a write: locks the order row first (PostgreSQL).
+Result<json> load_for_update(store::Conn& c, const http::Principal& who, int64_t id);
+Result<void> lock_order(store::Conn& c, int64_t id);
+
+// What a state's required fields are checked against: the order, its
+// completion and satisfaction, and free workflow fields.
+json facts(const json& order);
+
+// Bumps the version (optimistic check when expected > 0), audits and emits
+// "order.updated"; returns the order after the change.
+Result<json> touch(api::WriteTx& tx, int64_t id, int64_t expected_version, const json& before, std::string_view what);
+
+Result<Rounding> rounding(store::Conn& c);
+// Lines and totals of an order's parts and labour.
+Result<json> charges_json(store::Conn& c, const json& order);
+// The service request report (seed 001's 服务请求明细).
+Result<json> report(store::Conn& c, const json& order);
+
+void routes(http::Router& r, api::Platform& p);
+void workflow_routes(http::Router& r, api::Platform& p);
+std::vector<store::Migration> migrations();
+// Applies expired state timers (as the system); safe with several servers.
+void run_timers(api::Platform& p);
+
+}  // namespace shouhou::orders::detail

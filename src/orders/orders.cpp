@@ -1,0 +1,767 @@
+// Service orders: the record, numbering, workflow transitions, assignment,
+// and the functions other modules call (see orders.h).
+#include "orders/orders.h"
+
+#include <algorithm>
+#include <mutex>
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+#include "core/input.h"
+#include "core/util.h"
+#include "customers/customers.h"
+#include "customers/phone.h"
+#include "divisions/divisions.h"
+#include "installbase/installbase.h"
+#include "org/org.h"
+#include "orders/internal.h"
+#include "products/products.h"
+#include "warranty/warranty.h"
+
+namespace shouhou::orders {
+
+using api::json;
+using store::Conn;
+using namespace detail;
+
+namespace {
+
+// Set by wire(): create()/transition() run inside other modules' and tools'
+// transactions without a Platform at hand.
+api::DomainBus* g_bus = nullptr;
+
+Result<void> emit(api::WriteTx& tx, std::string_view type, int64_t id, const json& data) {
+  if (g_bus) return g_bus->emit(tx, type, id, data);
+  return {};
+}
+
+store::Value opt_s(const std::optional<std::string>& s) { return s && !s->empty() ? store::Value(*s) : store::Value(); }
+store::Value opt_i(std::optional<int64_t> v) { return v ? store::Value(*v) : store::Value(); }
+json jopt_s(const store::Row& r, size_t i) { return r.null(i) ? json(nullptr) : json(r.s(i)); }
+json jopt_i(const store::Row& r, size_t i) { return r.null(i) ? json(nullptr) : json(r.i(i)); }
+json jtime(const store::Row& r, size_t i) { return r.null(i) || r.i(i) == 0 ? json(nullptr) : json(iso_utc(r.i(i))); }
+json jparse(const store::Row& r, size_t i, json def = nullptr) {
+  if (r.null(i)) return def;
+  json j = json::parse(r.s(i), nullptr, false);
+  return j.is_discarded() ? def : j;
+}
+
+constexpr const char* kCols =
+    "o.id, o.number, o.type, o.channel, o.state, o.workflow_id, o.state_entered_at, o.customer_id, c.name, "
+    "o.contact_json, o.site_json, o.county_code, o.asset_id, o.serial, o.model_id, o.product_line_id, o.contract_id, "
+    "o.warranty, o.priority, o.severity, o.reproducibility, o.problem_area, o.problem_subarea, o.description, "
+    "o.summary, o.expected_at, o.org_unit_id, o.org_path, o.provider_unit_id, pu.name, o.engineer_id, eu.display_name, "
+    "o.claim_status, o.response_due_at, o.resolve_due_at, o.sla_status, o.decision_json, o.fields_json, "
+    "o.completion_json, o.satisfaction_json, o.completed_at, o.closed_at, o.created_by, o.version, o.created_at, "
+    "o.updated_at, ou.name";
+constexpr const char* kFrom =
+    " FROM service_orders o LEFT JOIN customers c ON c.id = o.customer_id LEFT JOIN org_units pu ON pu.id = "
+    "o.provider_unit_id LEFT JOIN users eu ON eu.id = o.engineer_id LEFT JOIN org_units ou ON ou.id = o.org_unit_id";
+
+}  // namespace
+
+namespace detail {
+
+const std::vector<std::string> kTypes = {"installation", "delivery", "repair", "return_exchange", "maintenance",
+                                         "inspection", "startup", "complaint", "consultation"};
+const std::vector<std::string> kChannels = {"call_centre", "provider_portal", "dealer", "consumer", "api"};
+const std::vector<std::string> kPriorities = {"low", "medium", "high", "urgent"};
+const std::vector<std::string> kSeverities = {"critical", "serious", "normal", "minor"};
+const std::vector<std::string> kReproducibility = {"always", "sometimes", "never"};
+const std::vector<std::string> kRequirable = {
+    "customer_id",  "contact",     "contact.name",  "contact.phone", "site",        "site.address",
+    "site.county_code", "serial",  "model_id",      "problem_area",  "problem_subarea", "description",
+    "summary",      "expected_at", "reproducibility"};
+
+json order_row_json(const store::Row& r) {
+  return json{{"id", r.i(0)},
+              {"number", r.s(1)},
+              {"type", r.s(2)},
+              {"channel", r.s(3)},
+              {"state", r.s(4)},
+              {"workflow_id", r.i(5)},
+              {"state_entered_at", jtime(r, 6)},
+              {"customer_id", jopt_i(r, 7)},
+              {"customer_name", jopt_s(r, 8)},
+              {"contact", jparse(r, 9, json::object())},
+              {"site", jparse(r, 10, json::object())},
+              {"asset_id", jopt_i(r, 12)},
+              {"serial", jopt_s(r, 13)},
+              {"model_id", jopt_i(r, 14)},
+              {"product_line_id", jopt_i(r, 15)},
+              {"contract_id", jopt_i(r, 16)},
+              {"warranty", r.s(17)},
+              {"priority", r.s(18)},
+              {"severity", r.s(19)},
+              {"reproducibility", jopt_s(r, 20)},
+              {"problem_area", jopt_s(r, 21)},
+              {"problem_subarea", jopt_s(r, 22)},
+              {"description", jopt_s(r, 23)},
+              {"summary", jopt_s(r, 24)},
+              {"expected_at", jtime(r, 25)},
+              {"org_unit_id", r.i(26)},
+              {"org_unit_name", jopt_s(r, 46)},
+              {"org_path", r.s(27)},
+              {"provider_unit_id", jopt_i(r, 28)},
+              {"provider_name", jopt_s(r, 29)},
+              {"engineer_id", jopt_i(r, 30)},
+              {"engineer_name", jopt_s(r, 31)},
+              {"claim_status", r.s(32)},
+              {"response_due_at", jtime(r, 33)},
+              {"resolve_due_at", jtime(r, 34)},
+              {"sla_status", r.s(35)},
+              {"decision", jparse(r, 36)},
+              {"fields", jparse(r, 37, json::object())},
+              {"completion", jparse(r, 38)},
+              {"satisfaction", jparse(r, 39)},
+              {"completed_at", jtime(r, 40)},
+              {"closed_at", jtime(r, 41)},
+              {"created_by", jopt_i(r, 42)},
+              {"version", r.i(43)},
+              {"created_at", iso_utc(r.i(44))},
+              {"updated_at", iso_utc(r.i(45))}};
+}
+
+thread_local std::vector<std::string> g_missing_fields;
+thread_local std::vector<std::string> g_allowed_actions;
+
+std::string order_select() { return std::string("SELECT ") + kCols + kFrom; }
+
+bool visible(const http::Principal& who, const json& order) {
+  if (order["engineer_id"].is_number_integer() && order["engineer_id"].get<int64_t>() == who.user_id) return true;
+  if (!who.reaches(order["org_path"].get<std::string>())) return false;
+  // Engineers see the orders assigned to them, not their provider's whole book.
+  bool engineer_only = who.has_role("engineer") && !who.can("order.dispatch") && !who.can("order.audit");
+  return !engineer_only;
+}
+
+Result<void> lock_order(Conn& c, int64_t id) {
+  // PostgreSQL runs writers concurrently (READ COMMITTED): take the row lock
+  // before reading, so a check-then-update sees the latest committed order.
+  // SQLite has one writer and no FOR UPDATE.
+  if (c.dialect() == store::Dialect::postgres) TRY(c.query("SELECT id FROM service_orders WHERE id = ? FOR UPDATE", {id}));
+  return {};
+}
+
+Result<json> load_for_update(Conn& c, const http::Principal& who, int64_t id) {
+  TRY_VOID(lock_order(c, id));
+  return load_visible(c, who, id);
+}
+
+Result<json> load_visible(Conn& c, const http::Principal& who, int64_t id) {
+  auto o = TRY(find(c, id));
+  if (!o || !visible(who, *o)) return api::not_found("service order", id);
+  return std::move(*o);
+}
+
+json facts(const json& order) {
+  json f = order;
+  if (order["fields"].is_object())
+    for (auto& [k, v] : order["fields"].items()) f[k] = v;
+  if (order["completion"].is_object())
+    for (auto& [k, v] : order["completion"].items()) f[k] = v;
+  f["satisfaction"] = order["satisfaction"];
+  return f;
+}
+
+// ---- workflows -------------------------------------------------------------
+
+namespace {
+std::mutex g_wf_mu;
+std::map<std::string, std::shared_ptr<const wf::Definition>> g_wf_cache;  // key: db describe + id
+}  // namespace
+
+Result<std::shared_ptr<const wf::Definition>> workflow_by_id(Conn& c, int64_t id) {
+  // Ids are per database; tests run several databases in one process only
+  // through separate server processes, but tools may open two: key by dialect too.
+  std::string key = std::to_string(static_cast<int>(c.dialect())) + ":" + std::to_string(id);
+  {
+    std::lock_guard lk(g_wf_mu);
+    auto it = g_wf_cache.find(key);
+    if (it != g_wf_cache.end()) return it->second;
+  }
+  auto w = TRY(c.one("SELECT code, wf_version, name, order_types_json, initial_state FROM workflows WHERE id = ?", {id}));
+  if (!w) return Error::internal("workflow " + std::to_string(id) + " is missing");
+  auto d = std::make_shared<wf::Definition>();
+  d->code = w->s(0);
+  d->version = w->i(1);
+  d->name = w->s(2);
+  d->order_types = json::parse(w->s(3)).get<std::vector<std::string>>();
+  d->initial = w->s(4);
+  auto states = TRY(c.query("SELECT code, name, name_en, final, paused, required_fields_json, timer_minutes, timer_action "
+                            "FROM workflow_states WHERE workflow_id = ? ORDER BY sort_order", {id}));
+  for (const auto& r : states) {
+    wf::State s;
+    s.code = r.s(0);
+    s.name = r.s(1);
+    s.name_en = r.s(2);
+    s.final = r.i(3) != 0;
+    s.paused = r.i(4) != 0;
+    s.required_fields = json::parse(r.s(5)).get<std::vector<std::string>>();
+    s.timer_minutes = r.i(6);
+    s.timer_action = r.s(7);
+    d->states.push_back(std::move(s));
+  }
+  auto trans = TRY(c.query("SELECT action, from_state, to_state, permission, name, name_en FROM workflow_transitions "
+                           "WHERE workflow_id = ? ORDER BY sort_order, id", {id}));
+  for (const auto& r : trans) {
+    auto it = std::find_if(d->transitions.begin(), d->transitions.end(), [&](const wf::Transition& t) {
+      return t.action == r.s(0) && t.to == r.s(2) && t.permission == r.s(3);
+    });
+    if (it != d->transitions.end()) {
+      it->from.push_back(r.s(1));
+      continue;
+    }
+    d->transitions.push_back(wf::Transition{r.s(0), r.s(4), r.s(5), {r.s(1)}, r.s(2), r.s(3)});
+  }
+  std::shared_ptr<const wf::Definition> out = d;
+  std::lock_guard lk(g_wf_mu);
+  g_wf_cache[key] = out;
+  return out;
+}
+
+Result<int64_t> workflow_for_type(Conn& c, const std::string& type) {
+  auto row = TRY(c.one("SELECT workflow_id FROM workflow_bindings WHERE order_type = ?", {type}));
+  if (!row) return Error::invalid("no workflow is configured for order type " + type, "type");
+  return row->i(0);
+}
+
+Result<int64_t> store_workflow(Conn& c, const wf::Definition& d, const std::string& source, const std::string& org_path,
+                               std::optional<int64_t> created_by) {
+  int64_t now = now_ms();
+  auto row = TRY(c.one("INSERT INTO workflows (code, wf_version, name, order_types_json, initial_state, source, org_path, "
+                       "created_by, version, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,1,?,?) RETURNING id",
+                       {d.code, d.version, d.name, json(d.order_types).dump(), d.initial, source, org_path,
+                        opt_i(created_by), now, now}));
+  int64_t id = row->i(0);
+  int64_t pos = 0;
+  for (const auto& s : d.states)
+    TRY(c.exec("INSERT INTO workflow_states (workflow_id, code, name, name_en, final, paused, required_fields_json, "
+               "timer_minutes, timer_action, sort_order) VALUES (?,?,?,?,?,?,?,?,?,?)",
+               {id, s.code, s.name, s.name_en, int64_t(s.final), int64_t(s.paused), json(s.required_fields).dump(),
+                s.timer_minutes, opt_s(s.timer_action), pos++}));
+  pos = 0;
+  for (const auto& t : d.transitions) {
+    for (const auto& f : t.from)
+      TRY(c.exec("INSERT INTO workflow_transitions (workflow_id, action, from_state, to_state, permission, name, "
+                 "name_en, sort_order) VALUES (?,?,?,?,?,?,?,?)",
+                 {id, t.action, f, t.to, t.permission, t.name, t.name_en, pos}));
+    ++pos;
+  }
+  for (const auto& type : d.order_types) {
+    auto n = TRY(c.exec("UPDATE workflow_bindings SET workflow_id = ?, updated_at = ? WHERE order_type = ?", {id, now, type}));
+    if (n == 0) TRY(c.exec("INSERT INTO workflow_bindings (order_type, workflow_id, updated_at) VALUES (?,?,?)", {type, id, now}));
+  }
+  return id;
+}
+
+Result<void> ensure_default_workflows(store::Database& db) {
+  return db.write([&](Conn& c) -> Result<void> {
+    for (const auto& j : wf::default_definitions()) {
+      wf::Definition d = TRY(wf::parse(j, kTypes));
+      auto have = TRY(c.one("SELECT id FROM workflows WHERE code = ? AND wf_version >= ?", {d.code, d.version}));
+      if (have) continue;
+      // A newer default replaces the bindings only where the older default
+      // (not an admin's flow) is bound.
+      auto bound = TRY(c.query("SELECT b.order_type, w.code, w.source FROM workflow_bindings b JOIN workflows w ON w.id = "
+                               "b.workflow_id"));
+      std::vector<std::string> keep_types;
+      for (const auto& t : d.order_types) {
+        bool admin_owned = false;
+        for (const auto& r : bound)
+          if (r.s(0) == t && r.s(2) != "default") admin_owned = true;
+        if (!admin_owned) keep_types.push_back(t);
+      }
+      d.order_types = keep_types;
+      TRY(store_workflow(c, d, "default", "/", std::nullopt));
+      spdlog::info("loaded default workflow {} v{}", d.code, d.version);
+    }
+    return {};
+  });
+}
+
+// ---- versioned touch ------------------------------------------------------------
+
+Result<json> touch(api::WriteTx& tx, int64_t id, int64_t expected_version, const json& before, std::string_view what) {
+  int64_t v = expected_version > 0 ? expected_version : before["version"].get<int64_t>();
+  auto n = TRY(tx.db.exec("UPDATE service_orders SET version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
+                          {now_ms(), id, v}));
+  if (n == 0)
+    return Error::conflict("service order " + std::to_string(id) + " was changed by someone else (version " +
+                               std::to_string(before["version"].get<int64_t>()) + ")", "version");
+  json after = *TRY(find(tx.db, id));
+  TRY_VOID(tx.audit("service_order", id, what, before, after, after["org_path"].get<std::string>()));
+  TRY_VOID(emit(tx, "order.updated", id, after));
+  return after;
+}
+
+}  // namespace detail
+
+// ---- create ---------------------------------------------------------------------
+
+namespace {
+
+// "FW" + the China date + the day's sequence (FW20050222006): one UPSERT on
+// a per-day counter row, safe with several servers on one PostgreSQL (the
+// row lock serialises them; the UNIQUE number index is the backstop).
+Result<std::string> next_number(Conn& c) {
+  int64_t cn = now_ms() + 8 * 3600 * 1000;
+  std::string day = iso_utc(cn).substr(0, 10);
+  day.erase(std::remove(day.begin(), day.end(), '-'), day.end());
+  auto row = TRY(c.one("INSERT INTO order_number_seq (day, n) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET "
+                       "n = order_number_seq.n + 1 RETURNING n", {day}));
+  char seq[24];
+  std::snprintf(seq, sizeof seq, "%03lld", static_cast<long long>(row->i(0)));
+  return "FW" + day + seq;
+}
+
+// The responsible unit: a provider's or dealer's own unit for their orders;
+// otherwise the branch for the site's region (within the creator's scope),
+// else the creator's unit.
+Result<std::pair<int64_t, std::string>> responsible_unit(Conn& c, const http::Principal* who,
+                                                         const std::optional<std::string>& county) {
+  if (!who) {
+    auto hq = TRY(c.one("SELECT id, path FROM org_units WHERE parent_id IS NULL ORDER BY id LIMIT 1"));
+    if (!hq) return Error::invalid("no org unit exists", "org_unit_id");
+    return std::make_pair(hq->i(0), hq->s(1));
+  }
+  if (who->org_type == "provider" || who->org_type == "dealer" || !county || county->size() != 6)
+    return std::make_pair(who->org_unit_id, who->org_path);
+  std::string city = county->substr(0, 4) + "00", province = county->substr(0, 2) + "0000";
+  auto rows = TRY(c.query("SELECT id, path, division_code FROM org_units WHERE type = 'branch' AND active = 1 AND "
+                          "division_code IN (?,?,?)", {*county, city, province}));
+  std::optional<std::pair<int64_t, std::string>> best;
+  int best_rank = 0;
+  for (const auto& r : rows) {
+    if (!who->reaches(r.s(1))) continue;
+    int rank = r.s(2) == *county ? 3 : r.s(2) == city ? 2 : 1;
+    if (rank > best_rank) best = std::make_pair(r.i(0), r.s(1)), best_rank = rank;
+  }
+  if (best) return *best;
+  return std::make_pair(who->org_unit_id, who->org_path);
+}
+
+std::string default_channel(const http::Principal* who) {
+  if (!who) return "api";
+  if (who->via == http::Principal::Via::token) return "api";
+  if (who->org_type == "provider") return "provider_portal";
+  if (who->org_type == "dealer") return "dealer";
+  if (who->has_role("consumer")) return "consumer";
+  return "call_centre";
+}
+
+}  // namespace
+
+
+Result<json> create(api::WriteTx& tx, const json& body) {
+  g_missing_fields.clear();
+  if (!body.is_object()) return Error::invalid("body must be a JSON object", "body");
+  Conn& c = tx.db;
+  const http::Principal* who = tx.who();
+  Input in(body);
+  std::string type = TRY(in.one_of("type", kTypes));
+  std::string channel = in.has("channel") ? TRY(in.one_of("channel", kChannels)) : default_channel(who);
+  std::string priority = in.has("priority") ? TRY(in.one_of("priority", kPriorities)) : std::string("medium");
+  std::string severity = in.has("severity") ? TRY(in.one_of("severity", kSeverities)) : std::string("normal");
+  std::optional<std::string> repro;
+  if (in.has("reproducibility")) repro = TRY(in.one_of("reproducibility", kReproducibility));
+  auto customer_id = TRY(in.opt_integer("customer_id", 1));
+  auto serial_raw = TRY(in.opt_str("serial", 64));
+  auto model_id = TRY(in.opt_integer("model_id", 1));
+  auto problem_area = TRY(in.opt_str("problem_area", 60));
+  auto problem_subarea = TRY(in.opt_str("problem_subarea", 60));
+  auto description = TRY(in.opt_str("description", 4000));
+  auto summary = TRY(in.opt_str("summary", 200));
+  auto unit_override = TRY(in.opt_integer("org_unit_id", 1));
+  std::optional<int64_t> expected_at;
+  if (auto e = TRY(in.opt_str("expected_at", 40)); e && !e->empty()) {
+    auto t = parse_iso(*e);
+    if (!t) return Error::invalid("expected_at must be an ISO-8601 time", "expected_at");
+    expected_at = *t;
+  }
+  for (const char* computed : {"state", "number", "warranty", "claim_status", "sla_status", "org_path"})
+    if (in.has(computed)) return Error::invalid(std::string(computed) + " is set by the system", computed);
+
+  json contact = json::object();
+  if (in.has("contact")) {
+    if (!body["contact"].is_object()) return Error::invalid("contact must be an object {name, phone}", "contact");
+    Input ci(body["contact"], "contact");
+    if (auto n = TRY(ci.opt_str("name", 60)); n && !n->empty()) contact["name"] = *n;
+    if (auto ph = TRY(ci.opt_str("phone", 40)); ph && !ph->empty()) {
+      auto norm = customers::normalize_phone(*ph);
+      if (!norm) return Error::invalid("contact.phone is not a telephone number", "contact.phone");
+      contact["phone"] = *ph;
+      contact["phone_normalized"] = *norm;
+    }
+  }
+  json site = json::object();
+  std::optional<std::string> county;
+  if (in.has("site")) {
+    if (!body["site"].is_object()) return Error::invalid("site must be an object {county_code, address}", "site");
+    Input si(body["site"], "site");
+    if (auto a = TRY(si.opt_str("address", 200)); a && !a->empty()) site["address"] = *a;
+    if (auto p = TRY(si.opt_str("postcode", 6)); p && !p->empty()) site["postcode"] = *p;
+    if (auto k = TRY(si.opt_str("county_code", 6)); k && !k->empty()) {
+      auto div = TRY(divisions::resolve(c, std::nullopt, std::nullopt, *k, "site"));
+      county = div.county ? div.county : div.city ? div.city : div.province;
+      site["county_code"] = *k;
+      site["division_name"] = div.full_name;
+    }
+  }
+
+  // The install base and warranty decide asset, model, contract and warranty.
+  std::optional<int64_t> asset_id, product_line_id, contract_id;
+  std::optional<std::string> serial;
+  bool customer_checked = false;
+  std::string warranty_status = "unknown";
+  json decision = nullptr;
+  if (serial_raw && !serial_raw->empty()) {
+    serial = installbase::normalize_serial(*serial_raw);
+    auto ck = TRY(warranty::check(c, *serial, warranty::today_cn()));
+    if (ck.facts.known) {
+      auto a = TRY(installbase::find_by_id(c, ck.facts.asset_id));
+      if (a) {
+        asset_id = a->id;
+        if (a->model_id) model_id = a->model_id;
+        product_line_id = a->product_line_id;
+        if (!customer_id && a->owner_customer_id && who) {
+          auto owner = customers::customer_in_scope(c, *who, *a->owner_customer_id);
+          if (owner) customer_id = a->owner_customer_id, customer_checked = true;
+        }
+      }
+      const auto& d = ck.decision;
+      warranty_status = d.entitled ? "in" : d.status == "out_of_warranty" ? "out" : "unknown";
+      if (d.contract) contract_id = d.contract->id;
+      decision = json{{"status", d.status}, {"entitled", d.entitled}, {"source", d.source},
+                      {"unit_end", d.unit_end ? json(d.unit_end->str()) : json(nullptr)}};
+    }
+  }
+  if (model_id && !product_line_id) {
+    auto mi = TRY(products::model_info(c, *model_id));
+    if (!mi) return Error::invalid("model_id " + std::to_string(*model_id) + " is not a model", "model_id");
+    product_line_id = mi->product_line_id;
+  }
+  if (customer_id && !customer_checked) {
+    if (who) {
+      auto cust = customers::customer_in_scope(c, *who, *customer_id);
+      if (!cust) return Error::invalid("customer_id " + std::to_string(*customer_id) + " is not a customer you can see",
+                                       "customer_id");
+    } else {
+      auto row = TRY(c.one("SELECT id FROM customers WHERE id = ?", {*customer_id}));
+      if (!row) return Error::invalid("customer_id is not a customer", "customer_id");
+    }
+  }
+
+  // Required fields of the type, all named at once.
+  auto req_row = TRY(c.one("SELECT required_fields_json FROM order_types WHERE code = ?", {type}));
+  std::vector<std::string> required = req_row ? json::parse(req_row->s(0)).get<std::vector<std::string>>()
+                                              : std::vector<std::string>{};
+  json have{{"customer_id", customer_id ? json(*customer_id) : json(nullptr)},
+            {"contact", contact.empty() ? json(nullptr) : contact},
+            {"contact.name", contact.value("name", "")},
+            {"contact.phone", contact.value("phone", "")},
+            {"site", site.empty() ? json(nullptr) : site},
+            {"site.address", site.value("address", "")},
+            {"site.county_code", site.value("county_code", "")},
+            {"serial", serial.value_or("")},
+            {"model_id", model_id ? json(*model_id) : json(nullptr)},
+            {"problem_area", problem_area.value_or("")},
+            {"problem_subarea", problem_subarea.value_or("")},
+            {"description", description.value_or("")},
+            {"summary", summary.value_or("")},
+            {"expected_at", expected_at ? json(*expected_at) : json(nullptr)},
+            {"reproducibility", repro.value_or("")}};
+  std::vector<std::string> missing;
+  for (const auto& f : required) {
+    const json& v = have.contains(f) ? have[f] : json(nullptr);
+    if (v.is_null() || (v.is_string() && v.get<std::string>().empty())) missing.push_back(f);
+  }
+  if (!missing.empty()) {
+    g_missing_fields = missing;
+    std::string list;
+    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+    return Error::invalid("a " + type + " order needs: " + list, missing.front());
+  }
+
+  std::pair<int64_t, std::string> unit;
+  if (unit_override) {
+    if (!who) return Error::invalid("org_unit_id needs a user", "org_unit_id");
+    auto u = org::unit_in_scope(c, *who, *unit_override);
+    if (!u) return Error::invalid("org_unit_id " + std::to_string(*unit_override) + " is not an org unit you manage",
+                                  "org_unit_id");
+    unit = {u->id, u->path};
+  } else {
+    unit = TRY(responsible_unit(c, who, county));
+  }
+
+  int64_t wf_id = TRY(workflow_for_type(c, type));
+  auto def = TRY(workflow_by_id(c, wf_id));
+  std::string number = TRY(next_number(c));
+  int64_t now = now_ms();
+  auto row = TRY(c.one(
+      "INSERT INTO service_orders (number, type, channel, state, workflow_id, state_entered_at, customer_id, "
+      "contact_json, site_json, county_code, asset_id, serial, model_id, product_line_id, contract_id, warranty, "
+      "priority, severity, reproducibility, problem_area, problem_subarea, description, summary, expected_at, "
+      "org_unit_id, org_path, decision_json, created_by, version, created_at, updated_at) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?) RETURNING id",
+      {number, type, channel, def->initial, wf_id, now, opt_i(customer_id), contact.dump(), site.dump(), opt_s(county),
+       opt_i(asset_id), opt_s(serial), opt_i(model_id), opt_i(product_line_id), opt_i(contract_id), warranty_status,
+       priority, severity, opt_s(repro), opt_s(problem_area), opt_s(problem_subarea), opt_s(description),
+       opt_s(summary), opt_i(expected_at), unit.first, unit.second,
+       decision.is_null() ? store::Value() : store::Value(decision.dump()), who ? store::Value(who->user_id) : store::Value(),
+       now, now}));
+  int64_t id = row->i(0);
+  TRY(c.exec("INSERT INTO order_timeline (order_id, org_path, at, kind, action, from_state, to_state, user_id, username, "
+             "result) VALUES (?,?,?,'transition','create',NULL,?,?,?,'ok')",
+             {id, unit.second, now, def->initial, who ? store::Value(who->user_id) : store::Value(),
+              who ? who->username : std::string("system")}));
+  json order = *TRY(find(c, id));
+  TRY_VOID(tx.audit("service_order", id, "create", nullptr, order, unit.second));
+  TRY_VOID(emit(tx, "order.created", id, order));
+  if (g_bus) order = *TRY(find(c, id));  // handlers (SLA, claims) may have filled fields
+  return order;
+}
+
+Result<std::optional<json>> find(Conn& c, int64_t order_id) {
+  auto row = TRY(c.one(order_select() + " WHERE o.id = ?", {order_id}));
+  if (!row) return std::optional<json>();
+  return std::optional<json>(order_row_json(*row));
+}
+
+// ---- transitions ------------------------------------------------------------------
+
+Result<json> transition(api::WriteTx& tx, int64_t order_id, std::string_view action, const json& fields,
+                        std::string_view remark) {
+  g_allowed_actions.clear();
+  Conn& c = tx.db;
+  const http::Principal* who = tx.who();
+  TRY_VOID(lock_order(c, order_id));
+  auto found = TRY(find(c, order_id));
+  if (!found) return api::not_found("service order", order_id);
+  json before = std::move(*found);
+  auto def = TRY(workflow_by_id(c, before["workflow_id"].get<int64_t>()));
+  std::string from = before["state"];
+  const wf::Transition* t = wf::find_transition(*def, from, action);
+  if (!t) {
+    std::string list;
+    for (const auto* a : wf::allowed(*def, from)) {
+      g_allowed_actions.push_back(a->action);
+      list += (list.empty() ? "" : ", ") + a->action;
+    }
+    return Error::conflict("action " + std::string(action) + " is not allowed in state " + from +
+                               (list.empty() ? std::string("; no action is possible") : "; allowed: " + list),
+                           "action");
+  }
+  if (who && !who->can(t->permission))
+    return Error::forbidden("permission " + t->permission + " required for " + t->action);
+  if (!fields.is_object()) return Error::invalid("fields must be an object", "fields");
+  if (fields.size() > 50) return Error::invalid("fields has more than 50 entries", "fields");
+  json merged = before["fields"].is_object() ? before["fields"] : json::object();
+  for (auto& [k, v] : fields.items()) {
+    if (k.empty() || k.size() > 40) return Error::invalid("fields names are 1..40 characters", "fields");
+    // Workflow fields are free data; they cannot stand in for what the order,
+    // its completion or its revisit record (e.g. a provider_unit_id without
+    // an assignment, a fault code without the dictionary).
+    static const std::vector<std::string> kOwn = {"fault_code", "fault_code_id", "fault_code_name", "symptom_code",
+                                                  "symptom_name", "resolution", "failed_component", "first_time_fix",
+                                                  "satisfaction"};
+    if (before.contains(k) || std::find(kOwn.begin(), kOwn.end(), k) != kOwn.end())
+      return Error::invalid("fields." + k + " is recorded by its own endpoint, not as a workflow field", "fields." + k);
+    if (v.is_string() && v.get<std::string>().size() > 2000)
+      return Error::invalid("fields." + k + " is longer than 2000 characters", "fields." + k);
+    if (v.is_structured() && v.dump().size() > 4000) return Error::invalid("fields." + k + " is too large", "fields." + k);
+    merged[k] = v;
+  }
+  json f = facts(before);
+  for (auto& [k, v] : merged.items()) f[k] = v;
+  const wf::State* to = wf::find_state(*def, t->to);
+  if (to) {
+    auto missing = wf::missing_fields(*to, f);
+    if (!missing.empty()) {
+      std::string list;
+      for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+      return Error::invalid("state " + t->to + " needs: " + list, "fields." + missing.front());
+    }
+  }
+  int64_t now = now_ms();
+  std::string sql = "UPDATE service_orders SET state = ?, state_entered_at = ?, fields_json = ?, version = version + 1, "
+                    "updated_at = ?";
+  if (t->to == "completed") sql += ", completed_at = " + std::to_string(now);
+  if (to && to->final) sql += ", closed_at = " + std::to_string(now);
+  if (t->to == "reopened") sql += ", closed_at = NULL, completed_at = NULL";
+  sql += " WHERE id = ? AND version = ?";
+  auto n = TRY(c.exec(sql, {t->to, now, merged.dump(), now, order_id, before["version"].get<int64_t>()}));
+  if (n == 0) return Error::conflict("service order " + std::to_string(order_id) + " was changed meanwhile", "version");
+  json detail = fields.empty() ? json(nullptr) : fields;
+  TRY(c.exec("INSERT INTO order_timeline (order_id, org_path, at, kind, action, from_state, to_state, user_id, username, "
+             "result, remark, detail_json) VALUES (?,?,?,'transition',?,?,?,?,?,'ok',?,?)",
+             {order_id, before["org_path"].get<std::string>(), now, t->action, from, t->to,
+              who ? store::Value(who->user_id) : store::Value(), who ? who->username : std::string("system"),
+              remark.empty() ? store::Value() : store::Value(std::string(remark)),
+              detail.is_null() ? store::Value() : store::Value(detail.dump())}));
+  json after = *TRY(find(c, order_id));
+  TRY_VOID(tx.audit("service_order", order_id, "transition:" + t->action,
+                    json{{"state", from}, {"version", before["version"]}},
+                    json{{"state", t->to}, {"version", after["version"]}, {"fields", fields}},
+                    after["org_path"].get<std::string>()));
+  json ev = after;
+  ev["from"] = from;
+  ev["to"] = t->to;
+  ev["action"] = t->action;
+  TRY_VOID(emit(tx, "order.transition", order_id, ev));
+  if (g_bus) after = *TRY(find(c, order_id));
+  return after;
+}
+
+Result<json> assign(api::WriteTx& tx, int64_t order_id, int64_t provider_unit_id, int64_t engineer_user_id,
+                    const json& decision) {
+  Conn& c = tx.db;
+  TRY_VOID(lock_order(c, order_id));
+  auto found = TRY(find(c, order_id));
+  if (!found) return api::not_found("service order", order_id);
+  json before = std::move(*found);
+  auto unit = TRY(c.one("SELECT id, path, type, active FROM org_units WHERE id = ?", {provider_unit_id}));
+  if (!unit || unit->i(3) == 0 || (unit->s(2) != "provider" && unit->s(2) != "branch"))
+    return Error::invalid("provider_unit_id " + std::to_string(provider_unit_id) + " is not an active provider",
+                          "provider_unit_id");
+  if (engineer_user_id) {
+    auto eng = TRY(c.one("SELECT id FROM users WHERE id = ? AND org_unit_id = ? AND active = 1",
+                         {engineer_user_id, provider_unit_id}));
+    if (!eng) return Error::invalid("engineer_id " + std::to_string(engineer_user_id) + " is not an engineer of the provider",
+                                    "engineer_id");
+  }
+  auto def = TRY(workflow_by_id(c, before["workflow_id"].get<int64_t>()));
+  std::string state = before["state"];
+  const wf::State* st = wf::find_state(*def, state);
+  if (st && st->final) return Error::conflict("service order is " + state + " and cannot be assigned", "state");
+  int64_t now = now_ms();
+  TRY(c.exec("UPDATE service_orders SET provider_unit_id = ?, engineer_id = ?, org_unit_id = ?, org_path = ?, "
+             "decision_json = ?, version = version + 1, updated_at = ? WHERE id = ?",
+             {provider_unit_id, engineer_user_id ? store::Value(engineer_user_id) : store::Value(), provider_unit_id,
+              unit->s(1), decision.is_null() ? before["decision"].dump() : decision.dump(), now, order_id}));
+  // Children follow the order's scope.
+  for (const char* t : {"order_timeline", "order_tasks", "order_notes", "order_attachments", "order_charges",
+                        "order_maintenance"})
+    TRY(c.exec(std::string("UPDATE ") + t + " SET org_path = ? WHERE order_id = ?", {unit->s(1), order_id}));
+  json detail{{"provider_unit_id", provider_unit_id},
+              {"engineer_id", engineer_user_id ? json(engineer_user_id) : json(nullptr)},
+              {"previous_provider_unit_id", before["provider_unit_id"]},
+              {"decision", decision}};
+  TRY_VOID(add_timeline(tx, order_id, before["provider_unit_id"].is_null() ? "assign" : "reassign", detail));
+  json mid = *TRY(find(c, order_id));
+  TRY_VOID(tx.audit("service_order", order_id, "assign",
+                    json{{"provider_unit_id", before["provider_unit_id"]}, {"engineer_id", before["engineer_id"]},
+                         {"org_path", before["org_path"]}},
+                    json{{"provider_unit_id", provider_unit_id}, {"engineer_id", mid["engineer_id"]},
+                         {"org_path", mid["org_path"]}},
+                    unit->s(1)));
+  if (wf::find_transition(*def, state, "dispatch")) return transition(tx, order_id, "dispatch");
+  TRY_VOID(emit(tx, "order.updated", order_id, mid));
+  return *TRY(find(c, order_id));
+}
+
+Result<void> set_sla(api::WriteTx& tx, int64_t order_id, const SlaFields& sla) {
+  static const std::vector<std::string> kStatus = {"ok", "warning", "breached", "paused", "met"};
+  if (std::find(kStatus.begin(), kStatus.end(), sla.status) == kStatus.end())
+    return Error::invalid("sla status " + sla.status + " is not one of ok, warning, breached, paused, met", "sla_status");
+  auto row = TRY(tx.db.one("SELECT sla_status, org_path FROM service_orders WHERE id = ?", {order_id}));
+  if (!row) return api::not_found("service order", order_id);
+  TRY(tx.db.exec("UPDATE service_orders SET response_due_at = ?, resolve_due_at = ?, sla_status = ? WHERE id = ?",
+                 {sla.response_due_at, sla.resolve_due_at, sla.status, order_id}));
+  // Due times move on every transition; the audit trail records status changes.
+  if (row->s(0) != sla.status)
+    TRY_VOID(tx.audit("service_order", order_id, "sla", json{{"sla_status", row->s(0)}},
+                      json{{"sla_status", sla.status}, {"response_due_at", sla.response_due_at ? json(iso_utc(sla.response_due_at)) : json(nullptr)},
+                           {"resolve_due_at", sla.resolve_due_at ? json(iso_utc(sla.resolve_due_at)) : json(nullptr)}},
+                      row->s(1)));
+  return {};
+}
+
+Result<void> set_claim_status(api::WriteTx& tx, int64_t order_id, std::string_view status) {
+  static const std::vector<std::string> kStatus = {"none", "passed", "flagged", "approved", "rejected"};
+  if (std::find(kStatus.begin(), kStatus.end(), status) == kStatus.end())
+    return Error::invalid("claim status " + std::string(status) + " is not valid", "claim_status");
+  auto row = TRY(tx.db.one("SELECT claim_status, org_path FROM service_orders WHERE id = ?", {order_id}));
+  if (!row) return api::not_found("service order", order_id);
+  if (row->s(0) == status) return {};
+  TRY(tx.db.exec("UPDATE service_orders SET claim_status = ?, updated_at = ? WHERE id = ?",
+                 {std::string(status), now_ms(), order_id}));
+  TRY_VOID(tx.audit("service_order", order_id, "claim_status", json{{"claim_status", row->s(0)}},
+                    json{{"claim_status", status}}, row->s(1)));
+  return {};
+}
+
+Result<void> add_timeline(api::WriteTx& tx, int64_t order_id, std::string_view kind, const json& detail) {
+  if (kind.empty() || kind.size() > 60) return Error::invalid("timeline kind must be 1..60 characters", "kind");
+  auto row = TRY(tx.db.one("SELECT org_path FROM service_orders WHERE id = ?", {order_id}));
+  if (!row) return api::not_found("service order", order_id);
+  const http::Principal* who = tx.who();
+  TRY(tx.db.exec("INSERT INTO order_timeline (order_id, org_path, at, kind, user_id, username, result, detail_json) "
+                 "VALUES (?,?,?,?,?,?,'ok',?)",
+                 {order_id, row->s(0), now_ms(), std::string(kind), who ? store::Value(who->user_id) : store::Value(),
+                  who ? who->username : std::string("system"),
+                  detail.is_null() ? store::Value() : store::Value(detail.dump())}));
+  return {};
+}
+
+// ---- timers -----------------------------------------------------------------------
+
+void detail::run_timers(api::Platform& p) {
+  struct Due { int64_t order_id; std::string action; };
+  auto due = p.db.read_as([&](Conn& c) -> Result<std::vector<Due>> {
+    std::vector<Due> out;
+    auto wfs = TRY(c.query("SELECT DISTINCT s.workflow_id FROM workflow_states s WHERE s.timer_minutes > 0"));
+    int64_t now = now_ms();
+    for (const auto& w : wfs) {
+      auto def = TRY(workflow_by_id(c, w.i(0)));
+      for (const auto& st : def->states) {
+        if (!st.timer_minutes) continue;
+        auto rows = TRY(c.query("SELECT id FROM service_orders WHERE workflow_id = ? AND state = ? AND "
+                                "state_entered_at <= ? ORDER BY state_entered_at LIMIT 200",
+                                {w.i(0), st.code, now - st.timer_minutes * 60'000}));
+        for (const auto& r : rows) out.push_back({r.i(0), st.timer_action});
+      }
+    }
+    return out;
+  });
+  if (!due) {
+    spdlog::warn("orders timers: {}", due.error().message);
+    return;
+  }
+  for (const auto& d : *due) {
+    if (p.scheduler && p.scheduler->stopping()) return;
+    // Another server may have moved the order first: then the action is
+    // illegal in its new state (conflict) and nothing happens.
+    auto r = api::write_as(p, nullptr, [&](api::WriteTx& tx) -> Result<json> {
+      auto o = TRY(find(tx.db, d.order_id));
+      if (!o) return json(nullptr);
+      TRY(transition(tx, d.order_id, d.action, json::object(), "timer"));
+      return json(true);
+    });
+    if (!r && r.error().code != Error::Code::conflict)
+      spdlog::warn("orders timer on order {}: {}", d.order_id, r.error().message);
+  }
+}
+
+api::Module module() {
+  api::Module m;
+  m.name = "orders";
+  m.migrations = detail::migrations();
+  m.wire = [](api::Platform& p) {
+    g_bus = p.bus;
+    auto r = ensure_default_workflows(p.db);
+    if (!r) spdlog::error("orders: loading default workflows failed: {}", r.error().message);
+  };
+  m.routes = [](http::Router& r, api::Platform& p) {
+    detail::routes(r, p);
+    detail::workflow_routes(r, p);
+  };
+  m.start = [](api::Platform& p) {
+    if (!p.scheduler) return;
+    p.scheduler->every("orders.timers", std::chrono::seconds(30), [&p] { detail::run_timers(p); });
+  };
+  return m;
+}
+
+}  // namespace shouhou::orders

@@ -1,0 +1,168 @@
+// Service orders in the browser: the call-centre agent takes a repair call
+// (starting from the caller's number, the warranty status shows before
+// saving); the dispatcher audits and assigns it by hand; the provider, on a
+// phone-sized screen, accepts, goes on site, records fault, charges and
+// completes it; the service request report prints seed 001's blocks.
+//   SHOUHOU_URL=http://127.0.0.1:8080 node --test tests/browser/orders.test.mjs
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { BASE_URL, launch, withPage, tid, login, shot } from './lib.mjs'
+
+let browser
+before(async () => {
+  browser = await launch()
+})
+after(async () => {
+  if (browser) await browser.close()
+})
+
+const T = { timeout: 180_000 }
+const PW = process.env.SHOUHOU_ADMIN_PASSWORD || 'shouhou'
+const PHONE = { viewport: { width: 390, height: 844 }, mobile: true }
+let orderId = 0
+let orderNumber = ''
+
+// A JSON API call as `user` in its own request context (cookies + CSRF).
+async function apiAs(page, user) {
+  const req = page.context().request
+  const r = await req.post(BASE_URL + '/api/v1/auth/login', { data: { username: user, password: PW } })
+  assert.equal(r.status(), 200)
+  const csrf = (await r.json()).csrf_token
+  return {
+    get: async (p) => (await req.get(BASE_URL + '/api/v1' + p)).json(),
+    post: async (p, data) => {
+      const res = await req.post(BASE_URL + '/api/v1' + p, { data, headers: { 'x-csrf-token': csrf } })
+      const body = await res.json()
+      assert.ok(res.status() < 300, `${p}: ${res.status()} ${JSON.stringify(body)}`)
+      return body
+    },
+  }
+}
+
+test('agent: a phone call becomes a repair order, warranty shown before saving', T, async () => {
+  await withPage(browser, 'orders-intake', {}, async (page) => {
+    await login(page, { username: 'agent', password: PW })
+    await page.goto(BASE_URL + '/orders/new')
+    await page.locator(tid('page-order-intake')).waitFor({ state: 'visible' })
+    // The caller's number as the phone shows it: 王建国, one customer, one air conditioner.
+    await page.locator(tid('intake-key')).fill('139 1234 5678')
+    await page.locator(tid('intake-lookup')).click()
+    await page.locator(tid('intake-warranty')).waitFor({ state: 'visible' })
+    const status = (await page.locator(tid('intake-warranty-status')).innerText()).trim()
+    assert.match(status, /收费服务/, status)  // installed 2024-03-01, 12 months: out of warranty
+    assert.equal(await page.locator(tid('intake-serial')).inputValue(), 'KFR35-2401-000101')
+    assert.equal(await page.locator(tid('intake-county')).inputValue(), '310104')
+    // Saving without the problem names what is missing.
+    await page.locator(tid('intake-save')).click()
+    await page.locator(tid('intake-missing')).waitFor({ state: 'visible' })
+    assert.match(await page.locator(tid('intake-missing')).innerText(), /problem_area/)
+    await page.locator(tid('intake-area')).fill('制冷')
+    await page.locator(tid('intake-description')).fill('开机后不制冷，外机不转')
+    await shot(page, 'orders-intake')
+    await page.locator(tid('intake-save')).click()
+    await page.locator(tid('page-order')).waitFor({ state: 'visible' })
+    orderNumber = (await page.locator(tid('order-number')).innerText()).trim()
+    assert.match(orderNumber, /^FW\d{11,}$/)
+    orderId = Number(page.url().split('/').pop())
+    assert.ok(orderId > 0)
+    assert.equal((await page.locator(tid('order-state')).innerText()).trim(), '已创建')
+    await page.locator(tid('order-timeline')).getByText('agent').first().waitFor({ state: 'visible' })
+    // The order list finds it by number.
+    await page.goto(BASE_URL + '/orders')
+    await page.locator(tid('orders-q')).fill(orderNumber)
+    await page.locator(tid('orders-go')).click()
+    await page.locator(tid('orders-table')).getByRole('link', { name: orderNumber }).waitFor({ state: 'visible' })
+    assert.deepEqual(page.errors, [])
+  })
+})
+
+test('dispatcher: audits the order and assigns it by hand', T, async () => {
+  assert.ok(orderId, 'the intake test created the order')
+  await withPage(browser, 'orders-dispatch', {}, async (page) => {
+    await login(page, { username: 'dispatcher', password: PW })
+    await page.goto(BASE_URL + '/orders/' + orderId)
+    await page.locator(tid('act-audit')).click()
+    await page.locator(tid('order-state')).getByText(/已审核|已派单/).waitFor({ state: 'visible' })
+    // Manual assignment to the Xuhui provider (auto-dispatch may have been quicker: then it is a reassignment).
+    const api = await apiAs(page, 'dispatcher')
+    const options = await api.get('/service-orders-assignees')
+    const xh = options.items.find((u) => u.code === 'SP-SH-XH')
+    assert.ok(xh, JSON.stringify(options))
+    const o = await api.post(`/service-orders/${orderId}/assign`, { provider_unit_id: xh.id, engineer_id: xh.engineers[0].id, reason: '辖区网点' })
+    assert.equal(o.state, 'dispatched')
+    await page.reload()
+    await page.locator(tid('order-state')).getByText('已派单').waitFor({ state: 'visible' })
+    assert.deepEqual(page.errors, [])
+  })
+})
+
+test('provider at phone width: accepts, goes on site, records fault and charges, completes', T, async () => {
+  assert.ok(orderId)
+  await withPage(browser, 'orders-provider-phone', PHONE, async (page) => {
+    await login(page, { username: 'provider1', password: PW })
+    await page.goto(BASE_URL + '/orders')
+    const card = page.locator(tid('order-card-' + orderId))
+    await card.waitFor({ state: 'visible' })
+    await card.click()
+    await page.locator(tid('page-order')).waitFor({ state: 'visible' })
+    // Nothing overflows the phone's width.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+    assert.ok(overflow <= 1, `page is ${overflow}px wider than the phone`)
+    await page.locator(tid('act-accept')).click()
+    await page.locator(tid('order-state')).getByText('已接单').waitFor({ state: 'visible' })
+    await page.locator(tid('act-arrive')).click()
+    await page.locator(tid('order-state')).getByText('已上门').waitFor({ state: 'visible' })
+
+    // Fault code from the dictionary: 空调 → 不制冷 → 冷媒泄漏; failed component C1.
+    await page.locator(tid('comp-fault') + ' .el-cascader').click()
+    await page.locator('.el-cascader-node', { hasText: '不制冷' }).click()
+    await page.locator('.el-cascader-node', { hasText: '冷媒泄漏' }).click()
+    await page.locator(tid('comp-position')).fill('C1')
+    await page.locator(tid('comp-resolution')).fill('补焊铜管并加氟')
+    await page.locator(tid('comp-save')).click()
+    await page.locator('.el-message--success').first().waitFor({ state: 'visible' })
+
+    // A priced service item; its price is the central one for grade A.
+    await page.locator(tid('charge-add-service')).click()
+    await page.locator(tid('charge-item-0')).click()
+    await page.locator('.el-select-dropdown__item', { hasText: 'SI-AC-GAS' }).click()
+    await page.locator(tid('charge-save')).click()
+    await page.locator(tid('charge-total')).getByText('¥180.00').waitFor({ state: 'visible' })
+    await shot(page, 'orders-provider-phone')
+
+    await page.locator(tid('act-complete')).click()
+    await page.locator(tid('order-state')).getByText('已完工').waitFor({ state: 'visible' })
+    await page.locator(tid('order-timeline')).getByText('provider1').first().waitFor({ state: 'visible' })
+    assert.deepEqual(page.errors, [])
+  })
+})
+
+test('agent: revisit with satisfaction; the report prints the seed 001 blocks', T, async () => {
+  assert.ok(orderId)
+  await withPage(browser, 'orders-revisit', {}, async (page) => {
+    await login(page, { username: 'agent', password: PW })
+    await page.goto(BASE_URL + '/orders/' + orderId)
+    await page.locator(tid('sat-score') + ' input').fill('45')
+    await page.locator(tid('sat-max') + ' input').fill('60')
+    await page.locator(tid('sat-save')).click()
+    await page.locator(tid('order-satisfaction')).getByText('75%').waitFor({ state: 'visible' })
+    await page.locator(tid('act-revisit')).click()
+    await page.locator(tid('order-state')).getByText('已回访').waitFor({ state: 'visible' })
+
+    // The demo's seed 001 order: 1,322.45 − 0.45 = 1,322.00 and 45/60 = 75 %.
+    const api = await apiAs(page, 'agent')
+    const list = await api.get('/service-orders?q=FW20050222001')
+    assert.equal(list.items.length, 1)
+    await page.goto(BASE_URL + `/orders/${list.items[0].id}/report`)
+    await page.locator(tid('page-order-report')).waitFor({ state: 'visible' })
+    assert.equal((await page.locator(tid('report-subtotal')).innerText()).trim(), '¥1,322.45')
+    assert.equal((await page.locator(tid('report-rounding')).innerText()).trim(), '¥-0.45')
+    assert.equal((await page.locator(tid('report-total')).innerText()).trim(), '¥1,322.00')
+    assert.equal((await page.locator(tid('report-percent')).innerText()).trim(), '75%')
+    for (const block of ['客户信息', '客户资产', '问题范围', '服务合约', '服务便笺', '任务安排', '维护处理', '客户满意度', '零部件及工时'])
+      await page.getByText(block, { exact: false }).first().waitFor({ state: 'visible' })
+    await page.getByText('上海万力机械有限公司').first().waitFor({ state: 'visible' })
+    await shot(page, 'orders-report')
+    assert.deepEqual(page.errors, [])
+  })
+})
