@@ -146,6 +146,16 @@ Result<int64_t> path_id(const Request& req, const char* name) {
   return Error::not_found("no record with id " + (it == req.params.end() ? std::string() : it->second));
 }
 
+Result<std::optional<int64_t>> query_id(const Request& req, const char* name) {
+  auto v = req.q(name);
+  if (!v || v->empty()) return std::optional<int64_t>();
+  int64_t id = 0;
+  auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), id);
+  if (ec != std::errc() || ptr != v->data() + v->size() || id <= 0)
+    return Error::invalid(std::string(name) + " must be a positive integer", name);
+  return std::optional<int64_t>(id);
+}
+
 Result<int64_t> expected_version(const Request& req, const json& body) {
   if (body.is_object() && body.contains("version")) {
     const auto& v = body["version"];

@@ -101,6 +101,9 @@ json page_json(json items, const Page& p);
 
 // The {id} path parameter as a positive integer (404 otherwise).
 Result<int64_t> path_id(const Request& req, const char* name = "id");
+// An id filter in the query (?customer_id=12): nullopt when absent or empty;
+// anything but a positive integer ("12abc", "0", "-1") is a 400 naming it.
+Result<std::optional<int64_t>> query_id(const Request& req, const char* name);
 // The version the client last saw: body "version" or If-Match header.
 Result<int64_t> expected_version(const Request& req, const json& body);
 

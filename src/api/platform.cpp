@@ -54,7 +54,7 @@ void audit_routes(http::Router& r, Platform& p) {
         sql += " AND entity_id = ?";
         params.push_back(v);
       }
-      if (auto u = req.q("user_id"); u && !u->empty()) { sql += " AND user_id = ?"; params.push_back(int64_t(std::atoll(u->c_str()))); }
+      if (auto u = TRY(query_id(req, "user_id"))) { sql += " AND user_id = ?"; params.push_back(*u); }
       sql += " ORDER BY id DESC LIMIT ?";
       params.push_back(pg.limit + 1);
       auto rows = TRY(c.query(sql, params));

@@ -164,16 +164,10 @@ void routes(http::Router& r, api::Platform& p) {
       auto pg = TRY(api::page(req));
       std::string where = "WHERE k.org_path LIKE ? AND k.id > ?";
       store::Params params{req.principal->org_path + "%", pg.after_id};
-      auto int_q = [&](const char* name) -> Result<int64_t> {
-        auto v = *req.q(name);
-        bool ok = !v.empty() && v.size() < 19 && std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-        if (!ok || std::stoll(v) <= 0) return Error::invalid(std::string(name) + " must be a positive integer", name);
-        return std::stoll(v);
-      };
-      if (req.q("customer_id")) { where += " AND k.customer_id = ?"; params.push_back(TRY(int_q("customer_id"))); }
-      if (req.q("asset_id")) {
+      if (auto v = TRY(api::query_id(req, "customer_id"))) { where += " AND k.customer_id = ?"; params.push_back(*v); }
+      if (auto v = TRY(api::query_id(req, "asset_id"))) {
         where += " AND EXISTS (SELECT 1 FROM contract_assets ca WHERE ca.contract_id = k.id AND ca.asset_id = ?)";
-        params.push_back(TRY(int_q("asset_id")));
+        params.push_back(*v);
       }
       if (auto s = req.q("status"); s && !s->empty()) {
         if (std::find(kStatuses.begin(), kStatuses.end(), *s) == kStatuses.end())

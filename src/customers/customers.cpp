@@ -67,6 +67,18 @@ Result<json> contracts_json(Conn& c, const http::Principal& who, int64_t custome
   return out;
 }
 
+// Installed by the orders module (set_orders_of_customer); empty until then.
+OrdersOfCustomer& orders_provider() {
+  static OrdersOfCustomer fn;
+  return fn;
+}
+
+Result<CustomerOrders> orders_of(Conn& c, const http::Principal& who, int64_t customer_id, bool open_only, size_t limit) {
+  const auto& fn = orders_provider();
+  if (!fn) return CustomerOrders{};
+  return fn(c, who, customer_id, open_only, limit);
+}
+
 // ---- reading customers ----------------------------------------------------
 constexpr const char* kCols =
     "c.id, c.org_path, c.org_unit_id, o.name, c.parent_id, c.code, c.name, c.kind, c.type, c.tier, "
@@ -559,11 +571,9 @@ void customer_routes(http::Router& r, api::Platform& p) {
           params.push_back(*v);
         }
       }
-      if (auto pid = req.q("parent_id"); pid && !pid->empty()) {
-        int64_t v = std::atoll(pid->c_str());
-        if (v <= 0) return Error::invalid("parent_id must be a positive integer", "parent_id");
+      if (auto v = TRY(api::query_id(req, "parent_id"))) {
         sql += " AND c.parent_id = ?";
-        params.push_back(v);
+        params.push_back(*v);
       }
       if (auto top = req.q("top_level"); top && (*top == "1" || *top == "true")) sql += " AND c.parent_id IS NULL";
       sql += " ORDER BY c.id LIMIT ?";
@@ -766,10 +776,11 @@ void customer_routes(http::Router& r, api::Platform& p) {
       json assets = TRY(assets_json(c, who, id));
       json contracts = TRY(contracts_json(c, who, id));
       json hist = TRY(history(c, id, 200));
+      auto orders = TRY(orders_of(c, who, id, false, 200));
       json out{{"customer", cust},   {"parent", parent},       {"sites", sites},          {"assets", assets},
-               {"contracts", contracts}, {"orders", json::array()}, {"purchases", pj}, {"history", hist},
+               {"contracts", contracts}, {"orders", orders.items}, {"purchases", pj}, {"history", hist},
                {"stats", {{"site_count", sites.size()}, {"asset_count", assets.size()},
-                          {"contract_count", contracts.size()}, {"open_orders", 0},
+                          {"contract_count", contracts.size()}, {"open_orders", orders.open_count},
                           {"purchase_total_fen", cust["purchase_total_fen"]}}}};
       return Response::make_json(out);
     });
@@ -829,9 +840,9 @@ void customer_routes(http::Router& r, api::Platform& p) {
     return api::read(p, [&](Conn& c) -> Result<Response> {
       auto row = TRY(c.one("SELECT vip_min_fen, key_min_fen, version, updated_at FROM customer_tier_thresholds WHERE id = 1"));
       if (!row) return Error::internal("tier thresholds missing");
+      auto counts = TRY(tier_counts(c, req.principal->org_path));  // never TRY inside braces: it would leak
       return Response::make_json(json{{"vip_min_fen", row->i(0)}, {"key_min_fen", row->i(1)}, {"version", row->i(2)},
-                                      {"updated_at", iso_utc(row->i(3))},
-                                      {"counts", TRY(tier_counts(c, req.principal->org_path))}});
+                                      {"updated_at", iso_utc(row->i(3))}, {"counts", std::move(counts)}});
     });
   }, {.summary = "Tier thresholds (VIP / key / small by purchase total) and the tier counts of the caller's scope",
       .tag = "customers", .permission = "customer.read"});
@@ -907,12 +918,15 @@ void cti_routes(http::Router& r, api::Platform& p) {
                               {cust["parent_id"].get<int64_t>()}));
           if (pr && who.reaches(pr->s(2))) parent = json{{"id", pr->i(0)}, {"name", pr->s(1)}, {"tier", pr->s(3)}};
         }
+        auto assets = TRY(assets_json(c, who, cid, 20));
+        auto open_orders = TRY(orders_of(c, who, cid, true, 10)).items;
+        auto last_contacts = TRY(history(c, cid, 5));
         matches.push_back(json{{"customer", cust},
                                {"matched_contact", contact},
                                {"parent", parent},
-                               {"assets", TRY(assets_json(c, who, cid, 20))},
-                               {"open_orders", json::array()},
-                               {"last_contacts", TRY(history(c, cid, 5))}});
+                               {"assets", std::move(assets)},
+                               {"open_orders", std::move(open_orders)},
+                               {"last_contacts", std::move(last_contacts)}});
       }
       return Response::make_json(json{{"phone", {{"input", *raw}, {"normalized", ph->norm}, {"ext", ph->ext},
                                                  {"kind", kind_name(ph->kind)}, {"area", ph->area}}},
@@ -928,6 +942,8 @@ void cti_routes(http::Router& r, api::Platform& p) {
 }  // namespace
 
 // ---- public functions -----------------------------------------------------------
+
+void set_orders_of_customer(OrdersOfCustomer fn) { orders_provider() = std::move(fn); }
 
 Result<TierThresholds> tier_thresholds(Conn& c) {
   auto row = TRY(c.one("SELECT vip_min_fen, key_min_fen FROM customer_tier_thresholds WHERE id = 1"));
@@ -990,11 +1006,12 @@ Result<void> record_purchases(Conn& c, const std::vector<std::pair<int64_t, Purc
     added[customer_id] += p.amount_fen;
   }
   for (const auto& [id, amount] : added) {
-    // Relative update, as record_purchase: concurrent sales add up.
-    auto row = TRY(c.one("UPDATE customers SET purchase_total_fen = purchase_total_fen + ?, updated_at = ? WHERE id = ? "
-                         "RETURNING purchase_total_fen",
-                         {amount, now, id}));
-    TRY(c.exec("UPDATE customers SET tier = ? WHERE id = ?", {std::string(tier_for(row->i(0), th)), id}));
+    // Relative update, as record_purchase: concurrent sales add up. The tier
+    // is tier_for() of the new total, in the same statement (one index
+    // update per customer: this runs for every row of a bulk import).
+    TRY(c.exec("UPDATE customers SET purchase_total_fen = purchase_total_fen + ?, tier = CASE WHEN purchase_total_fen + ? "
+               ">= ? THEN 'vip' WHEN purchase_total_fen + ? >= ? THEN 'key' ELSE 'small' END, updated_at = ? WHERE id = ?",
+               {amount, amount, th.vip_min_fen, amount, th.key_min_fen, now, id}));
   }
   return {};
 }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -82,6 +83,20 @@ Result<std::vector<int64_t>> find_by_phone(store::Conn& c, const http::Principal
 // Ids of customers owning the asset with this serial (install base), in any
 // scope: callers filter by their own scope.
 Result<std::vector<int64_t>> find_by_serial(store::Conn& c, const std::string& serial);
+
+// ---- hooks other modules install (customers never includes them) --------
+// The service orders of a customer for the 360 view and the screen pop. The
+// orders module installs the provider in its `wire` hook; until then (or in
+// tools without orders) both show no orders. The provider applies the
+// caller's order scope itself (404-equivalent: invisible orders are left out).
+struct CustomerOrders {
+  nlohmann::json items = nlohmann::json::array();  // newest first: {id, number, type, state, state_name, ...}
+  int64_t open_count = 0;                          // open (not closed / cancelled) orders `who` sees
+};
+using OrdersOfCustomer = std::function<Result<CustomerOrders>(
+    store::Conn& c, const http::Principal& who, int64_t customer_id, bool open_only, size_t limit)>;
+// Called once at start-up (before serving); later calls replace the provider.
+void set_orders_of_customer(OrdersOfCustomer fn);
 
 // Demo customers (call from app::seed_demo). unit_ids: org unit code -> id.
 Result<void> seed_demo(store::Conn& c, const std::map<std::string, int64_t>& unit_ids);

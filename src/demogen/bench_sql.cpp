@@ -41,13 +41,29 @@ Result<int64_t> count_of(Conn& c, const std::string& table) {
   return row->i(0);
 }
 
+// Whether the orders module's tables exist. A failed statement aborts a
+// PostgreSQL transaction: probed in a read of its own.
+bool has_orders_table(store::Database& db) {
+  return bool(db.read([](Conn& c) -> Result<void> {
+    TRY(c.query("SELECT id FROM service_orders WHERE id = 0"));
+    return {};
+  }));
+}
+
+// The order as GET /api/v1/service-orders/{id} and the list select it (the
+// joins of orders.cpp's order_select(): customer, provider, engineer, unit).
+constexpr const char* kOrderSelect =
+    "SELECT o.*, c.name, pu.name, eu.display_name, ou.name FROM service_orders o "
+    "LEFT JOIN customers c ON c.id = o.customer_id LEFT JOIN org_units pu ON pu.id = o.provider_unit_id "
+    "LEFT JOIN users eu ON eu.id = o.engineer_id LEFT JOIN org_units ou ON ou.id = o.org_unit_id";
+
 // One unit of work of a scenario, on a connection, for a key.
 using Op = std::function<Result<void>(store::Database& db, const std::string& key, uint64_t n)>;
 
 Result<void> read_ok(store::Database& db, const std::function<Result<void>(Conn&)>& fn) { return db.read(fn); }
 
-Op lookup_op() {
-  return [](store::Database& db, const std::string& phone, uint64_t) {
+Op lookup_op(bool has_orders) {
+  return [has_orders](store::Database& db, const std::string& phone, uint64_t) {
     return read_ok(db, [&](Conn& c) -> Result<void> {
       auto hits = TRY(c.query("SELECT p.customer_id, p.contact_id, c.org_path FROM customer_phones p "
                               "JOIN customers c ON c.id = p.customer_id WHERE p.phone_norm = ? ORDER BY p.customer_id LIMIT 50",
@@ -64,6 +80,18 @@ Op lookup_op() {
                     "postcode, is_default FROM customer_addresses WHERE customer_id = ? ORDER BY sort_order, id", id));
         TRY(c.query("SELECT a.id, a.serial, a.status, a.sale_date, a.install_date, m.code, m.name FROM assets a "
                     "LEFT JOIN models m ON m.id = a.model_id WHERE a.owner_customer_id = ? ORDER BY a.id LIMIT 20", id));
+        // Its open service orders (count and newest 10, as orders' provider
+        // to the screen pop reads them) and its last contacts (audit).
+        if (has_orders) {
+          store::Params scope{h.i(0), std::string("/") + "%", int64_t(0)};
+          TRY(c.one("SELECT COUNT(*) FROM service_orders o WHERE o.customer_id = ? AND (o.org_path LIKE ? OR "
+                    "o.engineer_id = ?) AND o.closed_at IS NULL", scope));
+          scope.push_back(int64_t(10));
+          TRY(c.query(std::string(kOrderSelect) + " WHERE o.customer_id = ? AND (o.org_path LIKE ? OR o.engineer_id = ?) "
+                      "AND o.closed_at IS NULL ORDER BY o.id DESC LIMIT ?", scope));
+        }
+        TRY(c.query("SELECT id, at, username, action, before_json, after_json FROM audit_log WHERE entity = 'customer' "
+                    "AND entity_id = ? ORDER BY id DESC LIMIT ?", {h.i(0), int64_t(5)}));
       }
       return {};
     });
@@ -95,17 +123,12 @@ Op warranty_op() {
 Result<Op> order_op(store::Database& db, const std::string& scenario) {
   // The service-order tables belong to src/orders; their names are checked
   // here so a missing module is a clear error, not a crash.
-  bool ok = bool(db.read([](Conn& c) -> Result<void> {
-    TRY(c.query("SELECT id FROM service_orders WHERE id = 0"));
-    return {};
-  }));
-  if (!ok) return Error::invalid("no service_orders table (orders module not built)", "scenario");
+  if (!has_orders_table(db)) return Error::invalid("no service_orders table (orders module not built)", "scenario");
   if (scenario == "order-page") {
     return Op([](store::Database& db, const std::string& id, uint64_t) {
       return read_ok(db, [&](Conn& c) -> Result<void> {
         int64_t oid = std::atoll(id.c_str());
-        TRY(c.one("SELECT * FROM service_orders WHERE id = ?", {oid}));
-        TRY(c.query("SELECT * FROM order_timeline WHERE order_id = ? ORDER BY id", {oid}));
+        TRY(c.one(std::string(kOrderSelect) + " WHERE o.id = ?", {oid}));
         return {};
       });
     });
@@ -116,10 +139,9 @@ Result<Op> order_op(store::Database& db, const std::string& scenario) {
     return Op([](store::Database& db, const std::string& path, uint64_t n) {
       static const char* const states[] = {"closed", "completed", "dispatched", "created"};
       return read_ok(db, [&](Conn& c) -> Result<void> {
-        TRY(c.query("SELECT o.*, c.name FROM service_orders o LEFT JOIN customers c ON c.id = o.customer_id "
-                    "WHERE (o.org_path LIKE ? OR o.engineer_id = ?) AND o.state = ? AND o.type = ? "
-                    "ORDER BY o.id DESC LIMIT 51",
-                    {path + "%", int64_t(0), std::string(states[n % 4]), std::string("repair")}));
+        TRY(c.query(std::string(kOrderSelect) + " WHERE (o.org_path LIKE ? OR o.engineer_id = ?) AND o.type = ? "
+                    "AND o.state = ? ORDER BY o.id DESC LIMIT 51",
+                    {path + "%", int64_t(0), std::string("repair"), std::string(states[n % 4])}));
         return {};
       });
     });
@@ -168,11 +190,7 @@ Result<void> run_sql_bench(store::Database& db, const SqlBenchOptions& o, std::o
   if (o.scenario == "keys") {
     if (o.keys_file.empty()) return Error::invalid("--keys DIR is required", "--keys");
     std::filesystem::create_directories(o.keys_file);
-    // A failed statement aborts a PostgreSQL transaction: probe on its own.
-    bool has_orders = bool(db.read([](Conn& c) -> Result<void> {
-      TRY(c.query("SELECT id FROM service_orders WHERE id = 0"));
-      return {};
-    }));
+    bool has_orders = has_orders_table(db);
     return db.read([&](Conn& c) -> Result<void> {
       // Every n-th row, so the keys spread over the table (and the cache).
       int64_t phones = TRY(count_of(c, "customer_phones")), assets = TRY(count_of(c, "assets"));
@@ -181,6 +199,10 @@ Result<void> run_sql_bench(store::Database& db, const SqlBenchOptions& o, std::o
                                  " = 0 ORDER BY id LIMIT 20000", o.keys_file + "/phones.txt"));
       TRY_VOID(write_keys(c, "SELECT serial FROM assets WHERE id % " + std::to_string(sa) + " = 0 ORDER BY id LIMIT 20000",
                           o.keys_file + "/serials.txt"));
+      // A repair order needs a customer: serials with an owner (not in stock).
+      TRY_VOID(write_keys(c, "SELECT serial FROM assets WHERE id % " + std::to_string(sa) +
+                                 " = 0 AND owner_customer_id IS NOT NULL ORDER BY id LIMIT 20000",
+                          o.keys_file + "/owned_serials.txt"));
       if (has_orders) {
         int64_t orders = TRY(count_of(c, "service_orders"));
         int64_t so = std::max<int64_t>(1, orders / 20000);
@@ -194,7 +216,10 @@ Result<void> run_sql_bench(store::Database& db, const SqlBenchOptions& o, std::o
     });
   }
   Op op;
-  if (o.scenario == "lookup") op = lookup_op();
+  if (o.scenario == "lookup") {
+    // Without the orders module the screen pop lists no orders.
+    op = lookup_op(has_orders_table(db));
+  }
   else if (o.scenario == "warranty") op = warranty_op();
   else op = TRY(order_op(db, o.scenario));
   std::vector<std::string> keys = read_keys(o.keys_file);

@@ -5,14 +5,16 @@
 //
 // Scenarios (keys are drawn round-robin from the key file):
 //   lookup        screen pop: phone probe, the customer with phones,
-//                 contacts and addresses, and its assets   (keys: phones)
+//                 contacts and addresses, its assets, open orders and
+//                 last contacts                            (keys: phones)
 //   warranty      asset by serial with model and line, its contracts, the
 //                 line's policy and the model's components (keys: serials)
 //   order-list    newest 50 orders in an org subtree in one state
-//   order-page    one order with its timeline              (keys: order ids)
+//   order-page    one order with its names joined          (keys: order ids)
 //   order-create  insert an order and its timeline entry, one transaction
-//   keys          writes phones.txt, serials.txt, orders.txt (samples of
-//                 the data) into the directory --keys for wrk and bench-sql
+//   keys          writes phones.txt, serials.txt, owned_serials.txt,
+//                 orders.txt, org_paths.txt (samples of the data) into the
+//                 directory --keys for wrk and bench-sql
 #pragma once
 
 #include <ostream>

@@ -477,6 +477,10 @@ Result<void> write_customers_and_assets(api::Platform& p, const Options& o, Worl
       api::WriteTx tx(c, nullptr, "demo-generator");
       ScopedClock clock(0);
       int64_t batch_assets = 0;
+      // A customer's purchases are recorded together after its assets (as the
+      // imports module does): one total/tier update per customer instead of
+      // three statements and a threshold read per asset.
+      std::vector<std::pair<int64_t, customers::Purchase>> purchases;
       for (int64_t i = from; i < to; ++i) {
         CustomerPlan cp = plan_customer(w, i);
         const CityInfo& city = w.cities[cp.city];
@@ -542,12 +546,24 @@ Result<void> write_customers_and_assets(api::Platform& p, const Options& o, Worl
               ia.installation = in;
             }
           }
+          ia.defer_purchase = true;
           auto res = TRY(installbase::import_asset(tx, ia));
+          if (res.purchase_deferred) {
+            // What import_asset records itself when not deferred.
+            customers::Purchase pu;
+            pu.amount_fen = *ia.sale->amount_fen;
+            pu.source = "import";
+            pu.reference = ia.serial + (ia.sale->invoice_no ? " / " + *ia.sale->invoice_no : std::string());
+            pu.purchased_on = ia.sale->date;
+            purchases.emplace_back(cid, std::move(pu));
+          }
           w.asset_ids[static_cast<size_t>(a.serial_seq - 1)] = res.id;
           ++sum.created.serials;
           ++batch_assets;
           if (!a.in_stock && m.m->business) business_assets.push_back(res.id);
         }
+        TRY_VOID(customers::record_purchases(c, purchases));
+        purchases.clear();
         // Organisations with business equipment often buy a service contract.
         if (cp.organisation && !business_assets.empty()) {
           Rng r(w.seed, kStreamContract, static_cast<uint64_t>(i));

@@ -192,6 +192,13 @@ TEST_P(DemogenTest, DataHangTogether) {
   EXPECT_GT(scalar(*db, "SELECT COUNT(*) FROM assets WHERE status = 'installed'"), want.serials / 2);
   // Purchases moved tiers (record_sale -> customers::record_purchase).
   EXPECT_GT(scalar(*db, "SELECT COUNT(*) FROM customers WHERE purchase_total_fen > 0"), want.customers / 2);
+  // Totals are the sum of the purchase rows (recorded per customer in bulk),
+  // and every generated sale with an owner and an amount has its purchase.
+  EXPECT_EQ(scalar(*db, "SELECT COUNT(*) FROM customers c WHERE c.purchase_total_fen <> (SELECT COALESCE(SUM(p.amount_fen), 0) "
+                        "FROM customer_purchases p WHERE p.customer_id = c.id)"), 0);
+  EXPECT_EQ(scalar(*db, "SELECT COUNT(*) FROM assets a WHERE a.sale_invoice_no LIKE 'FP%' AND a.sale_amount_fen > 0 AND "
+                        "NOT EXISTS (SELECT 1 FROM customer_purchases p WHERE p.customer_id = a.owner_customer_id "
+                        "AND p.reference = a.serial || ' / ' || a.sale_invoice_no AND p.amount_fen = a.sale_amount_fen)"), 0);
   // Phones: normalised, mobile and landline; addresses in real counties.
   EXPECT_GT(scalar(*db, "SELECT COUNT(*) FROM customer_phones WHERE kind = 'landline'"), 0);
   EXPECT_GT(scalar(*db, "SELECT COUNT(*) FROM customer_phones WHERE kind = 'mobile'"), want.customers / 2);

@@ -235,12 +235,32 @@ struct AssignArgs {
   json decision;
 };
 
+// What the order itself keeps of a decision (on the order and in its
+// timeline): the reason and the ranked candidates with their scores. The
+// full figures of every candidate stay with the assignment
+// (GET /api/v1/dispatch/orders/{id}); the order is re-read several times per
+// dispatch, so its copy is kept small (the hot path of auto-dispatch).
+json order_decision(const json& full) {
+  json out = json::object();
+  for (const auto& [k, v] : full.items())
+    if (k != "candidates") out[k] = v;
+  json list = json::array();
+  if (full.contains("candidates"))
+    for (const auto& c : full["candidates"]) {
+      if (list.size() >= 5) break;
+      list.push_back(json{{"unit_id", c["unit_id"]}, {"name", c["name"]}, {"score", c["score"]},
+                          {"eligible", c["eligible"]}, {"failed", c["failed"]}});
+    }
+  out["candidates"] = std::move(list);
+  return out;
+}
+
 // Records the assignment and hands it to the orders module, in tx.
 Result<json> do_assign(api::WriteTx& tx, const json& order, const AssignArgs& a, const Settings& st) {
   Conn& c = tx.db;
   int64_t order_id = int_of(order["id"]);
   TRY_VOID(close_open(c, order_id, "replaced"));
-  json after = TRY(orders::assign(tx, order_id, a.unit_id, a.engineer_id, a.decision));
+  json after = TRY(orders::assign(tx, order_id, a.unit_id, a.engineer_id, order_decision(a.decision)));
   int64_t now = now_ms();
   auto unit = TRY(c.one("SELECT path FROM org_units WHERE id = ?", {a.unit_id}));
   std::string path = unit ? unit->s(0) : after["org_path"].get<std::string>();
@@ -485,26 +505,41 @@ void sync_statuses(api::Platform& p) {
   auto r = p.db.read_as([&](Conn& c) -> Result<bool> {
     TRY_VOID(ensure_fresh(c));
     for (const auto& [user, status] : TRY(network::status_changes_since(c, since))) s.idx.set_engineer_status(user, status);
+    for (const auto& [unit, sat] : TRY(network::satisfaction_changes_since(c, since))) s.idx.set_outlet_satisfaction(unit, sat);
     return true;
   });
   if (!r) spdlog::warn("dispatch: refreshing the network: {}", r.error().message);
   else s.status_seen = now_ms();
 }
 
-void run_tick(api::Platform& p) {
-  sync_statuses(p);
+}  // namespace
+
+int64_t run_pending(api::Platform& p, int64_t max_batches) {
   // SQLite: batches of 50 per transaction (one fsync for the lot); a failing
   // batch is redone one order at a time so one bad order cannot hold up the
   // rest. PostgreSQL: one order per transaction, so two servers locking
   // outlet rows in different orders cannot deadlock.
   const int batch = p.db.dialect() == store::Dialect::sqlite ? 50 : 1;
-  for (int i = 0; i < 5000 && !(p.scheduler && p.scheduler->stopping()); ++i) {
+  int64_t taken = 0;
+  for (int64_t i = 0; i < max_batches && !(p.scheduler && p.scheduler->stopping()); ++i) {
     int n = dispatch_next(p, batch);
     if (n == 0) break;
+    if (n > 0) taken += n;
     if (n < 0 && batch > 1)
-      for (int k = 0; k < batch && !(p.scheduler && p.scheduler->stopping()); ++k)
-        if (dispatch_next(p, 1) == 0) break;
+      for (int k = 0; k < batch && !(p.scheduler && p.scheduler->stopping()); ++k) {
+        int one = dispatch_next(p, 1);
+        if (one == 0) break;
+        if (one > 0) taken += one;
+      }
   }
+  return taken;
+}
+
+namespace {
+
+void run_tick(api::Platform& p) {
+  sync_statuses(p);
+  run_pending(p, 5000);
   for (bool acceptance : {true, false})
     for (int i = 0; i < 500 && !(p.scheduler && p.scheduler->stopping()); ++i)
       if (!follow_up_next(p, acceptance)) break;
@@ -1045,6 +1080,17 @@ CREATE INDEX dispatch_assignments_engineer ON dispatch_assignments(engineer_id, 
     });
     p.bus->on("order.transition", [&p](api::WriteTx& tx, std::string_view type, int64_t, const json& data) {
       return on_order(p, tx, type, data);
+    });
+    // The planned time (expected_at) may be agreed with the customer after
+    // dispatch: the start rule follows it.
+    p.bus->on("order.updated", [](api::WriteTx& tx, std::string_view, int64_t id, const json& data) -> Result<void> {
+      int64_t planned = time_of(data.value("expected_at", json()));
+      // A new planned time still ahead is watched again.
+      int64_t now = now_ms();
+      TRY(tx.db.exec("UPDATE dispatch_assignments SET planned_start_at = ?, escalated = CASE WHEN ? > ? THEN 0 ELSE "
+                     "escalated END, updated_at = ? WHERE order_id = ? AND state IN ('open','accepted') AND "
+                     "planned_start_at <> ?", {planned, planned, now, now, id, planned}));
+      return {};
     });
     p.bus->on("engineer.status", [](api::WriteTx&, std::string_view, int64_t id, const json& data) -> Result<void> {
       state().idx.set_engineer_status(id, data.value("status", std::string("off_duty")));

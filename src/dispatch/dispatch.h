@@ -21,6 +21,16 @@
 // re-dispatched to the next candidate, excluding the outlets that already
 // had it (timeline "dispatch.redispatch").
 //
+// The start rule follows the order's planned time (expected_at): when it
+// changes ("order.updated"), the open assignment's planned start moves with
+// it and, when the new time is still ahead, is watched again. Deadlines live
+// in dispatch_assignments, so rules due while no server ran fire after the
+// restart.
+//
+// The order keeps a compact copy of the decision (reason, the first five
+// candidates with scores); the assignment keeps the full figures of the
+// first ten.
+//
 // The job's period is SHOUHOU_DISPATCH_TICK_MS (default 1000).
 //
 // Routes (/api/v1/dispatch/...): settings (GET, PUT), queue, orders/{id}
@@ -35,5 +45,11 @@
 namespace shouhou::dispatch {
 
 api::Module module();
+
+// Dispatches pending queue rows now, exactly as the background job does
+// (same batches and transactions), up to max_batches transactions; returns
+// how many rows were taken. For the benchmark and tools; the server runs it
+// on its scheduler.
+int64_t run_pending(api::Platform& p, int64_t max_batches = 1'000'000);
 
 }  // namespace shouhou::dispatch

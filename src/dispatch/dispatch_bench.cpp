@@ -163,3 +163,142 @@ void BM_DispatchRebuild(benchmark::State& state) {
 BENCHMARK(BM_DispatchRebuild)->Unit(benchmark::kMillisecond);
 
 }  // namespace
+
+// ---- the real code path: queue -> decision -> order assignment, on SQLite ----
+
+#include <filesystem>
+#include <unistd.h>
+
+#include "app/app.h"
+#include "customers/customers.h"
+#include "dispatch/dispatch.h"
+#include "network/network.h"
+#include "org/org.h"
+#include "orders/orders.h"
+#include "products/products.h"
+
+namespace {
+
+// A temp SQLite database with every module's tables, the same 5,000 outlets
+// (as provider units) and 20,000 engineers (as users) as above, and the
+// modules wired on a bus as in the server.
+struct Pipeline {
+  std::string path;
+  std::unique_ptr<store::Database> db;
+  api::DomainBus bus;
+  std::unique_ptr<api::Platform> p;
+  int64_t customer = 0;
+  std::vector<int64_t> models;  // by product line 1..8 (index line-1)
+  std::vector<std::string> counties;
+  ~Pipeline() {
+    p.reset();
+    db.reset();
+    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path + ext);
+  }
+};
+
+#define BENCH_TRY(expr)                                                     \
+  do {                                                                      \
+    auto r_ = (expr);                                                       \
+    if (!r_) {                                                              \
+      state.SkipWithError((std::string(#expr) + ": " + r_.error().message).c_str()); \
+      return;                                                               \
+    }                                                                       \
+  } while (0)
+
+double process_cpu_s() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+
+void BM_DispatchPipelineSqlite(benchmark::State& state) {
+  const int64_t kOrders = state.range(0);
+  Pipeline pl;
+  pl.path = "/tmp/shouhou-dispatch-bench-" + std::to_string(getpid()) + ".db";
+  for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(pl.path + ext);
+  auto opened = app::open_database(pl.path);
+  if (!opened) return state.SkipWithError(opened.error().message.c_str());
+  pl.db = std::move(*opened);
+  pl.p = std::make_unique<api::Platform>(api::Platform{*pl.db});
+  pl.p->bus = &pl.bus;
+  app::wire_modules(*pl.p);
+  Network& n = net();  // same shape as the decision benchmarks
+  BENCH_TRY(api::write_as(*pl.p, nullptr, [&](api::WriteTx& tx) -> Result<api::json> {
+    store::Conn& c = tx.db;
+    int64_t hq = TRY(org::insert_unit(c, {.code = "BHQ", .name = "总部", .type = "hq"}));
+    std::string hq_path = TRY(c.one("SELECT path FROM org_units WHERE id = ?", {hq}))->s(0);
+    std::vector<int64_t> lines;
+    for (int l = 1; l <= 8; ++l) {
+      int64_t line = TRY(products::insert_product_line(c, {.code = "BL" + std::to_string(l), .name = "产品线" + std::to_string(l)}, hq_path));
+      lines.push_back(line);
+      pl.models.push_back(TRY(products::insert_model(c, {.product_line_id = line, .code = "BM" + std::to_string(l), .name = "机型"}, hq_path)));
+    }
+    pl.customer = TRY(customers::insert_customer(c, {.org_unit_id = hq, .org_path = hq_path, .name = "压测客户",
+                                                     .phones = {"13800138000"}}));
+    std::unordered_map<int64_t, int64_t> unit_of;  // bench unit id -> org unit id
+    for (const auto& o : n.outlets) {
+      int64_t u = TRY(org::insert_unit(c, {.code = o.code, .name = "网点" + o.code, .type = "provider", .parent_id = hq,
+                                           .division_code = o.division_code, .grade = "A"}));
+      unit_of[o.unit_id] = u;
+      network::Outlet x = o;
+      x.unit_id = u;
+      for (auto& l : x.product_lines) l = lines[l - 1];
+      TRY_VOID(network::save_outlet(c, x));
+    }
+    for (const auto& e : n.engineers) {
+      int64_t u = TRY(org::insert_user(c, {.username = e.name, .display_name = "工程师" + e.name, .password_hash = "-",
+                                           .org_unit_id = unit_of[e.unit_id], .roles = {"engineer"}}));
+      network::Engineer x = e;
+      x.user_id = u;
+      x.unit_id = unit_of[e.unit_id];
+      x.work_days_mask = 0x7F;
+      for (auto& s : x.skills) s.product_line_id = lines[s.product_line_id - 1];
+      TRY_VOID(network::save_engineer(c, x));
+    }
+    return api::json(nullptr);
+  }));
+  pl.counties.reserve(n.outlets.size());
+  for (const auto& o : n.outlets) pl.counties.push_back(o.division_code);
+  std::mt19937 rng(5);
+  int64_t total = 0;
+  double seconds = 0, cpu_seconds = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    // Audited installation orders (through orders::create and the
+    // "audit" action, which queues them as in the server).
+    for (int64_t done = 0; done < kOrders;) {
+      BENCH_TRY(api::write_as(*pl.p, nullptr, [&](api::WriteTx& tx) -> Result<api::json> {
+        for (int k = 0; k < 500 && done < kOrders; ++k, ++done) {
+          api::json body{{"type", "installation"},
+                         {"customer_id", pl.customer},
+                         {"model_id", pl.models[rng() % pl.models.size()]},
+                         {"contact", {{"name", "李娜"}, {"phone", "13800138000"}}},
+                         {"site", {{"county_code", pl.counties[rng() % pl.counties.size()]}, {"address", "测试路1号"}}},
+                         {"description", "压测"}};
+          api::json o = TRY(orders::create(tx, body));
+          TRY(orders::transition(tx, o["id"].get<int64_t>(), "audit"));
+        }
+        return api::json(nullptr);
+      }));
+    }
+    state.ResumeTiming();
+    auto t0 = std::chrono::steady_clock::now();
+    double c0 = process_cpu_s();
+    total += dispatch::run_pending(*pl.p);
+    cpu_seconds += process_cpu_s() - c0;
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  auto assigned = pl.db->read_as([](store::Conn& c) -> Result<int64_t> {
+    return TRY(c.one("SELECT COUNT(*) FROM dispatch_assignments"))->i(0);
+  });
+  state.counters["orders"] = double(total);
+  state.counters["assigned"] = assigned ? double(*assigned) : -1;
+  state.counters["dispatches_per_s"] = seconds > 0 ? double(total) / seconds : 0;
+  // Per second of this process's CPU (all threads): the rate on an idle
+  // core, without the time other processes on a shared machine take.
+  state.counters["dispatches_per_cpu_s"] = cpu_seconds > 0 ? double(total) / cpu_seconds : 0;
+}
+BENCHMARK(BM_DispatchPipelineSqlite)->Arg(5000)->Iterations(2)->Unit(benchmark::kMillisecond);
+
+}  // namespace

@@ -389,6 +389,12 @@ void Index::set_engineer_position(int64_t user_id, const network::GeoPoint& p) {
   if (e != impl_->engineer_of_user.end()) impl_->engineers[e->second].current = p;
 }
 
+void Index::set_outlet_satisfaction(int64_t unit_id, int64_t satisfaction) {
+  std::unique_lock lk(mu_);
+  auto o = impl_->outlet_of_unit.find(unit_id);
+  if (o != impl_->outlet_of_unit.end()) impl_->outlets[o->second].cfg.satisfaction = satisfaction;
+}
+
 size_t Index::outlet_count() const {
   std::shared_lock lk(mu_);
   return impl_->outlets.size();
@@ -529,46 +535,62 @@ Decision Index::decide(const OrderFacts& o, const Weights& w, bool explain) cons
   return dec;
 }
 
+// Built key by key: nlohmann's initializer lists allocate a temporary array
+// per pair, and this runs for every auto-dispatch (the hot path).
 json Decision::to_json(size_t max_candidates) const {
+  auto r3 = [](double v) { return std::round(v * 1000) / 1000; };
+  auto r1 = [](const std::optional<double>& v) { return v ? json(std::round(*v * 10) / 10) : json(nullptr); };
   json list = json::array();
   for (size_t i = 0; i < candidates.size() && i < max_candidates; ++i) {
     const auto& c = candidates[i];
-    auto r3 = [](double v) { return std::round(v * 1000) / 1000; };
-    json j{{"unit_id", c.unit_id},
-           {"code", c.code},
-           {"name", c.name},
-           {"grade", c.grade},
-           {"area_match", c.area_match},
-           {"eligible", c.eligible()},
-           {"failed", c.eligible() ? json(nullptr) : json(filter_name(c.failed))},
-           {"capacity_today", c.capacity_today},
-           {"used_today", c.used_today},
-           {"daily_capacity", c.daily_capacity},
-           {"open_load", c.open_load},
-           {"satisfaction", c.satisfaction},
-           {"priority", c.priority},
-           {"distance_km", c.distance_km ? json(std::round(*c.distance_km * 10) / 10) : json(nullptr)},
-           {"skilled_engineers", c.skilled_engineers},
-           {"free_engineers", c.free_engineers},
-           {"auto_engineer", c.auto_engineer},
-           {"terms", {{"load", r3(c.load)}, {"satisfaction", r3(c.satisfaction_term)}, {"priority", r3(c.priority_term)},
-                      {"distance", r3(c.distance_term)}, {"sla", r3(c.sla_term)}}},
-           {"score", r3(c.score)}};
-    if (c.engineer)
-      j["engineer"] = json{{"user_id", c.engineer->user_id}, {"name", c.engineer->name}, {"status", c.engineer->status},
-                           {"open_jobs", c.engineer->open_jobs},
-                           {"distance_km", c.engineer->distance_km ? json(std::round(*c.engineer->distance_km * 10) / 10) : json(nullptr)}};
-    else
+    json j = json::object();
+    j["unit_id"] = c.unit_id;
+    j["code"] = c.code;
+    j["name"] = c.name;
+    j["grade"] = c.grade;
+    j["area_match"] = c.area_match;
+    j["eligible"] = c.eligible();
+    j["failed"] = c.eligible() ? json(nullptr) : json(filter_name(c.failed));
+    j["capacity_today"] = c.capacity_today;
+    j["used_today"] = c.used_today;
+    j["daily_capacity"] = c.daily_capacity;
+    j["open_load"] = c.open_load;
+    j["satisfaction"] = c.satisfaction;
+    j["priority"] = c.priority;
+    j["distance_km"] = r1(c.distance_km);
+    j["skilled_engineers"] = c.skilled_engineers;
+    j["free_engineers"] = c.free_engineers;
+    j["auto_engineer"] = c.auto_engineer;
+    json terms = json::object();
+    terms["load"] = r3(c.load);
+    terms["satisfaction"] = r3(c.satisfaction_term);
+    terms["priority"] = r3(c.priority_term);
+    terms["distance"] = r3(c.distance_term);
+    terms["sla"] = r3(c.sla_term);
+    j["terms"] = std::move(terms);
+    j["score"] = r3(c.score);
+    if (c.engineer) {
+      json e = json::object();
+      e["user_id"] = c.engineer->user_id;
+      e["name"] = c.engineer->name;
+      e["status"] = c.engineer->status;
+      e["open_jobs"] = c.engineer->open_jobs;
+      e["distance_km"] = r1(c.engineer->distance_km);
+      j["engineer"] = std::move(e);
+    } else {
       j["engineer"] = nullptr;
+    }
     list.push_back(std::move(j));
   }
-  return json{{"chosen_unit_id", chosen ? json(candidates[*chosen].unit_id) : json(nullptr)},
-              {"reason_code", reason_code},
-              {"reason", reason},
-              {"reason_zh", reason_zh},
-              {"urgency", std::round(urgency * 1000) / 1000},
-              {"candidates", list},
-              {"candidate_count", candidates.size()}};
+  json out = json::object();
+  out["chosen_unit_id"] = chosen ? json(candidates[*chosen].unit_id) : json(nullptr);
+  out["reason_code"] = reason_code;
+  out["reason"] = reason;
+  out["reason_zh"] = reason_zh;
+  out["urgency"] = r3(urgency);
+  out["candidates"] = std::move(list);
+  out["candidate_count"] = candidates.size();
+  return out;
 }
 
 }  // namespace shouhou::dispatch

@@ -124,6 +124,7 @@ class Index {
   void count_release(int64_t unit_id, int64_t engineer_id);
   void set_engineer_status(int64_t user_id, const std::string& status);
   void set_engineer_position(int64_t user_id, const network::GeoPoint& p);
+  void set_outlet_satisfaction(int64_t unit_id, int64_t satisfaction);
 
   // The decision. explain=true also lists outlets that failed a filter
   // (those serving the area, and those located in the order's province),

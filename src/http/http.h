@@ -87,6 +87,8 @@ struct Route {
   RouteDoc doc;
   // Cheap handlers (no blocking I/O) may run on the I/O thread.
   bool inline_ok = false;
+  // Larger body than ServerOptions::max_body_bytes for this route only (uploads); 0 = the server's.
+  size_t max_body_bytes = 0;
   std::vector<std::string> segments;  // split pattern
 };
 
@@ -106,6 +108,8 @@ class Router {
   };
   Match match(std::string_view method, std::string_view path) const;
   const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
+  // The largest per-route body limit (0 when no route sets one).
+  size_t max_route_body() const;
 
   // Runs around every routed request (auth, idempotency, metrics...).
   using Middleware = std::function<Response(Request&, const Route&, const Handler& next)>;

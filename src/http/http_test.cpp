@@ -315,6 +315,9 @@ class HttpServerTest : public ::testing::Test {
       if (!b) return Response::error(b.error());
       return Response::make_json({{"got", *b}}, 201);
     });
+    router.post("/uploads", [](Request& q) {
+      return Response::make_json({{"bytes", q.body.size()}}, 201);
+    }).max_body_bytes = 64 * 1024;
     router.del("/items/{id}", [](Request&) { return Response::no_content(); });
     router.get("/query", [](Request& q) {
       json j = json::object();
@@ -461,6 +464,24 @@ TEST_F(HttpServerTest, HttpBodyOverLimitIs413) {
   r = c.request("POST", "/items", R"({"small":1})");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->status, 201);
+}
+
+TEST_F(HttpServerTest, HttpRouteWithItsOwnBodyLimit) {
+  start();
+  Client c("127.0.0.1", port);
+  // Over the server's 1 KiB default, under the route's 64 KiB.
+  auto r = c.request("POST", "/uploads?kind=x", std::string(20000, 'a'), {});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 201);
+  EXPECT_EQ(r->json_body()["bytes"], 20000);
+  // Over the route's limit, and over the default on another route.
+  r = c.request("POST", "/uploads", std::string(70000, 'a'), {});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 413);
+  EXPECT_NE(r->json_body()["error"]["message"].get<std::string>().find("65536"), std::string::npos) << r->body;
+  r = c.request("POST", "/items", std::string(20000, 'a'));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 413);
 }
 
 TEST_F(HttpServerTest, HttpHandlerExceptionIs500AndServerSurvives) {

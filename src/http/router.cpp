@@ -210,6 +210,12 @@ Route& Router::add(std::string method, std::string pattern, Handler h, RouteDoc 
   return *routes_.back();
 }
 
+size_t Router::max_route_body() const {
+  size_t m = 0;
+  for (const auto& r : routes_) m = std::max(m, r->max_body_bytes);
+  return m;
+}
+
 Router::Match Router::match(std::string_view method, std::string_view path) const {
   Match m;
   std::array<std::string_view, kMaxSegments> segs;

@@ -512,6 +512,7 @@ struct ServerCore {
 
   std::unordered_map<const Route*, size_t> route_slot;
   size_t static_slot = 0, unmatched_slot = 0, ws_slot = 0;
+  size_t max_route_body = 0;  // Router::max_route_body(), taken at start
 
   std::atomic<int64_t> inflight{0};
   std::atomic<bool> stopping{false};
@@ -736,7 +737,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     slot_ = srv_.unmatched_slot;
     parser_.emplace(req_);
     parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(static_cast<uint64_t>(srv_.opts.max_body_bytes));
+    // The largest limit any route allows; on_header narrows it to the request's route.
+    parser_->body_limit(static_cast<uint64_t>(std::max(srv_.opts.max_body_bytes, srv_.max_route_body)));
     // Bytes already buffered mean a pipelined request has started arriving.
     stream_.expires_after(buf_.size() ? srv_.opts.request_timeout : srv_.opts.idle_timeout);
     bhttp::async_read_header(stream_, buf_, *parser_,
@@ -747,6 +749,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (ec) return on_read_error(ec);
     t0_ = Clock::now();
     if (parser_->is_done()) return on_request();
+    body_limit_ = srv_.opts.max_body_bytes;
+    if (srv_.max_route_body > body_limit_) {
+      std::string_view target = req_.target;
+      auto m = srv_.router.match(req_.method, target.substr(0, target.find('?')));
+      if (m.route && m.route->max_body_bytes > body_limit_) body_limit_ = m.route->max_body_bytes;
+      auto len = parser_->content_length();
+      if (len && *len > body_limit_) return on_read_error(bhttp::error::body_limit);
+      parser_->body_limit(static_cast<uint64_t>(body_limit_));
+    }
     stream_.expires_after(srv_.opts.request_timeout);
     auto expect = req_.header("expect");
     if (expect && iequals(*expect, "100-continue")) {
@@ -774,7 +785,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (ec == bhttp::error::body_limit) {
       keep_alive_ = false;
       return respond_error(413, Error{Error::Code::too_large,
-                                      "request body exceeds " + std::to_string(srv_.opts.max_body_bytes) + " bytes",
+                                      "request body exceeds " + std::to_string(body_limit_) + " bytes",
                                       "body"});
     }
     if (ec == bhttp::error::header_limit) {
@@ -1140,6 +1151,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::string client_;
   size_t shard_;
   const Route* route_ = nullptr;
+  size_t body_limit_ = 0;  // of the request being read
   size_t slot_ = 0;
   size_t method_idx_ = 0;
   int version_ = 11;
@@ -1204,6 +1216,7 @@ struct Server::Impl : ServerCore {
     uint16_t port = acceptor->local_endpoint(ec).port();
     accept_retry = std::make_unique<asio::steady_timer>(*iocs[0]);
 
+    max_route_body = router.max_route_body();
     // Metric slots: one per route, then the pseudo-routes.
     std::vector<std::string> names;
     for (const auto& r : router.routes()) {

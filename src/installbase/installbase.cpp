@@ -211,7 +211,8 @@ Result<InstallIn> read_install(Conn& c, const http::Principal& who, const json& 
       std::string pf = in.field("parts") + "[" + std::to_string(i) + "]";
       if (!arr[i].is_object()) return Error::invalid(pf + " must be an object", pf);
       Input pi(arr[i], pf);
-      json part{{"name", TRY(pi.str("name", 100))}};
+      auto name = TRY(pi.str("name", 100));  // not inside the braces: TRY's early return would leak them
+      json part{{"name", std::move(name)}};
       auto code = TRY(pi.opt_str("part_code", 60));
       part["part_code"] = oj(code);
       part["quantity"] = pi.has("quantity") ? TRY(pi.integer("quantity", 1, 10000)) : 1;
@@ -279,14 +280,6 @@ Result<void> apply_install(api::WriteTx& tx, const Asset& before, const InstallI
 
 // ---- routes --------------------------------------------------------------
 
-Result<int64_t> query_id(const Request& req, const char* name) {
-  auto v = req.q(name);
-  int64_t out = 0;
-  bool ok = v && !v->empty() && v->size() < 19 && std::all_of(v->begin(), v->end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-  if (ok) out = std::stoll(*v);
-  if (!ok || out <= 0) return Error::invalid(std::string(name) + " must be a positive integer", name);
-  return out;
-}
 
 void routes(http::Router& r, api::Platform& p) {
   r.get("/api/v1/assets", [&p](Request& req) {
@@ -295,8 +288,8 @@ void routes(http::Router& r, api::Platform& p) {
       std::string sql = std::string(kSelect) + " WHERE a.org_path LIKE ? AND a.id > ?";
       store::Params params{req.principal->org_path + "%", pg.after_id};
       if (auto s = req.q("serial"); s && !s->empty()) { sql += " AND a.serial = ?"; params.push_back(normalize_serial(*s)); }
-      if (req.q("customer_id")) { sql += " AND a.owner_customer_id = ?"; params.push_back(TRY(query_id(req, "customer_id"))); }
-      if (req.q("model_id")) { sql += " AND a.model_id = ?"; params.push_back(TRY(query_id(req, "model_id"))); }
+      if (auto v = TRY(api::query_id(req, "customer_id"))) { sql += " AND a.owner_customer_id = ?"; params.push_back(*v); }
+      if (auto v = TRY(api::query_id(req, "model_id"))) { sql += " AND a.model_id = ?"; params.push_back(*v); }
       if (auto st = req.q("status"); st && !st->empty()) {
         if (std::find(kStatuses.begin(), kStatuses.end(), *st) == kStatuses.end())
           return Error::invalid("status must be one of in_stock, sold, installed, scrapped, replaced", "status");

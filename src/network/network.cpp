@@ -79,11 +79,12 @@ struct OutletRec {
   bool configured = false;
   bool unit_active = true;
   int64_t outlet_id = 0, version = 0, updated_at = 0;
+  int64_t revisits = 0;  // revisits the satisfaction score is computed from (0 = set by hand)
 };
 
 constexpr const char* kOutletSelect =
     "SELECT u.id, u.code, u.name, u.path, u.division_code, u.grade, u.active, o.id, o.active, o.priority, "
-    "o.satisfaction, o.auto_engineer, o.lat, o.lon, o.version, o.updated_at "
+    "o.satisfaction, o.auto_engineer, o.lat, o.lon, o.version, o.updated_at, o.revisits "
     "FROM org_units u LEFT JOIN outlets o ON o.unit_id = u.id WHERE u.type = 'provider'";
 
 OutletRec outlet_from_row(const store::Row& r) {
@@ -105,6 +106,7 @@ OutletRec outlet_from_row(const store::Row& r) {
     x.o.location = point(r, 12);
     x.version = r.i(14);
     x.updated_at = r.i(15);
+    x.revisits = r.i(16);
   }
   x.o.active = x.o.active && x.unit_active && x.configured;
   return x;
@@ -167,6 +169,8 @@ Result<json> outlet_json(Conn& c, const OutletRec& x) {
               {"active", x.configured ? o.active : false},
               {"priority", o.priority},
               {"satisfaction", o.satisfaction},
+              {"satisfaction_source", x.revisits > 0 ? "revisits" : "manual"},
+              {"satisfaction_revisits", x.revisits},
               {"auto_engineer", o.auto_engineer},
               {"location", point_json(o.location)},
               {"areas", areas},
@@ -214,12 +218,64 @@ Result<void> write_outlet(Conn& c, const Outlet& o, std::optional<int64_t> expec
   return bump_revision(c);
 }
 
+// Sets the outlet's satisfaction to the average revisit score (percent) of
+// the orders it served, when there are revisits; true when it changed.
+Result<bool> refresh_satisfaction(Conn& c, int64_t unit_id) {
+  auto r = TRY(c.one("SELECT COUNT(*), SUM(percent) FROM outlet_revisits WHERE unit_id = ?", {unit_id}));
+  int64_t n = r ? r->i(0) : 0;
+  if (n == 0) return false;
+  int64_t avg = (r->i(1) + n / 2) / n;
+  auto changed = TRY(c.exec("UPDATE outlets SET satisfaction = ?, revisits = ?, updated_at = ? WHERE unit_id = ? AND "
+                            "(satisfaction <> ? OR revisits <> ?)", {avg, n, now_ms(), unit_id, avg, n}));
+  return changed > 0;
+}
+
+// Keeps an order's revisit score (the orders module's "satisfaction" on
+// order.updated) and the serving outlet's average.
+Result<void> on_order_updated(api::WriteTx& tx, int64_t order_id, const json& o) {
+  const json& sat = o.contains("satisfaction") ? o["satisfaction"] : json();
+  if (!sat.is_object() || !sat.contains("percent") || !sat["percent"].is_number_integer()) return {};
+  if (!o.contains("provider_unit_id") || !o["provider_unit_id"].is_number_integer()) return {};
+  int64_t unit = o["provider_unit_id"].get<int64_t>();
+  int64_t percent = std::clamp<int64_t>(sat["percent"].get<int64_t>(), 0, 100);
+  Conn& c = tx.db;
+  auto prev = TRY(c.one("SELECT unit_id, percent FROM outlet_revisits WHERE order_id = ?", {order_id}));
+  if (prev && prev->i(0) == unit && prev->i(1) == percent) return {};
+  if (prev)
+    TRY(c.exec("UPDATE outlet_revisits SET unit_id = ?, percent = ?, at = ? WHERE order_id = ?", {unit, percent, now_ms(), order_id}));
+  else
+    TRY(c.exec("INSERT INTO outlet_revisits (order_id, unit_id, percent, at) VALUES (?,?,?,?)", {order_id, unit, percent, now_ms()}));
+  std::vector<int64_t> units{unit};
+  if (prev && prev->i(0) != unit) units.push_back(prev->i(0));
+  for (int64_t u : units) {
+    auto before = TRY(c.one("SELECT satisfaction, revisits, org_path, id FROM outlets WHERE unit_id = ?", {u}));
+    if (!before || !TRY(refresh_satisfaction(c, u))) continue;
+    auto after = TRY(c.one("SELECT satisfaction, revisits FROM outlets WHERE unit_id = ?", {u}));
+    TRY(c.exec("UPDATE outlets SET version = version + 1 WHERE unit_id = ?", {u}));
+    TRY_VOID(tx.audit("outlet", u, "satisfaction",
+                      json{{"satisfaction", before->i(0)}, {"satisfaction_revisits", before->i(1)}},
+                      json{{"satisfaction", after->i(0)}, {"satisfaction_revisits", after->i(1)}, {"order_id", order_id}},
+                      before->s(2)));
+  }
+  // No revision bump: that would reload every server's whole dispatch index
+  // per revisit. Dispatch picks the figure up with satisfaction_changes_since.
+  return {};
+}
+
 // Reads the PUT body over the current settings.
-Result<void> read_outlet_body(Conn& c, const json& body, Outlet& o) {
+// `revisits` > 0: the satisfaction score comes from revisits and is no
+// longer set by hand (sending the current value back is fine: forms do).
+Result<void> read_outlet_body(Conn& c, const json& body, Outlet& o, int64_t revisits) {
   Input in(body);
   if (in.has("active")) o.active = TRY(in.boolean("active"));
   if (in.has("priority")) o.priority = TRY(in.integer("priority", 1, 10));
-  if (in.has("satisfaction")) o.satisfaction = TRY(in.integer("satisfaction", 0, 100));
+  if (in.has("satisfaction")) {
+    int64_t v = TRY(in.integer("satisfaction", 0, 100));
+    if (revisits > 0 && v != o.satisfaction)
+      return Error::conflict("satisfaction is kept from " + std::to_string(revisits) +
+                                 " revisit(s) and can no longer be set by hand", "satisfaction");
+    o.satisfaction = v;
+  }
   if (in.has("auto_engineer")) o.auto_engineer = TRY(in.boolean("auto_engineer"));
   o.location = TRY(read_point(body, "lat", "lon", o.location));
   if (body.contains("areas")) {
@@ -539,8 +595,9 @@ void outlet_routes(http::Router& r, api::Platform& p) {
       json before = x.configured ? TRY(outlet_json(tx.db, x)) : json(nullptr);
       Outlet o = x.o;
       if (!x.configured) o.active = true;
-      TRY_VOID(read_outlet_body(tx.db, *body, o));
+      TRY_VOID(read_outlet_body(tx.db, *body, o, x.revisits));
       TRY_VOID(write_outlet(tx.db, o, version));
+      if (!x.configured) TRY(refresh_satisfaction(tx.db, o.unit_id));
       auto after_rec = TRY(outlet_in_scope(tx.db, *tx.who(), o.unit_id));
       json after = TRY(outlet_json(tx.db, after_rec));
       TRY_VOID(tx.audit("outlet", o.unit_id, x.configured ? "update" : "create", before, after, o.org_path));
@@ -775,6 +832,13 @@ Result<std::vector<std::pair<int64_t, std::string>>> status_changes_since(Conn& 
   return out;
 }
 
+Result<std::vector<std::pair<int64_t, int64_t>>> satisfaction_changes_since(Conn& c, int64_t after_ms) {
+  auto rows = TRY(c.query("SELECT unit_id, satisfaction FROM outlets WHERE updated_at > ? ORDER BY updated_at", {after_ms}));
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (const auto& r : rows) out.emplace_back(r.i(0), r.i(1));
+  return out;
+}
+
 Result<void> save_outlet(Conn& c, const Outlet& o) {
   auto unit = TRY(c.one("SELECT path FROM org_units WHERE id = ? AND type = 'provider'", {o.unit_id}));
   if (!unit) return Error::invalid("unit " + std::to_string(o.unit_id) + " is not a service provider", "unit_id");
@@ -886,6 +950,24 @@ CREATE TABLE network_rev (
 ) STRICT;
 INSERT INTO network_rev (id, rev) VALUES (1, 1);
 )sql"}};
+  m.migrations.push_back({"network", 2, "outlet satisfaction kept from revisits", R"sql(
+ALTER TABLE outlets ADD COLUMN revisits INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE outlet_revisits (
+  id INTEGER PRIMARY KEY,
+  order_id INTEGER NOT NULL UNIQUE,
+  unit_id INTEGER NOT NULL REFERENCES org_units(id),
+  percent INTEGER NOT NULL CHECK (percent BETWEEN 0 AND 100),
+  at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX outlet_revisits_unit ON outlet_revisits(unit_id);
+CREATE INDEX outlets_updated_at ON outlets(updated_at);
+)sql"});
+  m.wire = [](api::Platform& p) {
+    if (!p.bus) return;
+    p.bus->on("order.updated", [](api::WriteTx& tx, std::string_view, int64_t id, const json& data) {
+      return on_order_updated(tx, id, data);
+    });
+  };
   m.routes = [](http::Router& r, api::Platform& p) {
     outlet_routes(r, p);
     engineer_routes(r, p);

@@ -7,6 +7,13 @@
 // until revisits feed it), active/suspended, location, and whether the system
 // may pick the engineer as well (auto_engineer). Grade is the org unit's.
 //
+// Satisfaction from revisits: on the orders module's "order.updated" event
+// carrying a revisit score (satisfaction.percent) for an order with a
+// provider, the score is kept per order (outlet_revisits) and the outlet's
+// satisfaction becomes the average over its revisits (audited as action
+// "satisfaction"); from then on a PUT may no longer change it (409, field
+// "satisfaction"). The JSON says satisfaction_source "manual" | "revisits".
+//
 // Engineers are users with role "engineer" under a provider, extended with
 // skills/certifications per product line and order type ("*" = every type),
 // working days and hours, days off, home base, and a live status (off_duty,
@@ -48,6 +55,9 @@ Result<std::vector<Engineer>> load_engineers(store::Conn& c);
 Result<int64_t> revision(store::Conn& c);
 // Status changes since `after_ms` (user id, status), oldest first.
 Result<std::vector<std::pair<int64_t, std::string>>> status_changes_since(store::Conn& c, int64_t after_ms);
+// Outlets changed since `after_ms` (unit id, satisfaction): revisits move the
+// satisfaction without bumping the revision.
+Result<std::vector<std::pair<int64_t, int64_t>>> satisfaction_changes_since(store::Conn& c, int64_t after_ms);
 
 // Plain upserts for demo data and imports (no scope checks, no audit; they
 // bump the revision). unit_id / user_id must exist.

@@ -39,6 +39,9 @@ Result<void> ensure_default_workflows(store::Database& db);
 // Read scope: the order's unit is in the caller's subtree (engineers: only
 // orders assigned to them).
 bool visible(const http::Principal& who, const json& order);
+// The same as SQL on service_orders o: appends "<condition>" (no AND) and its
+// parameters, for lists.
+void append_scope(const http::Principal& who, std::string& sql, store::Params& ps);
 // The order if visible, else not_found (the same as an unknown id).
 Result<json> load_visible(store::Conn& c, const http::Principal& who, int64_t id);
 
@@ -59,6 +62,8 @@ Result<Rounding> rounding(store::Conn& c);
 Result<json> charges_json(store::Conn& c, const json& order);
 // The service request report (seed 001's 服务请求明细).
 Result<json> report(store::Conn& c, const json& order);
+// The same report as a printable PDF file (report_pdf.cpp).
+std::string report_pdf(const json& report);
 
 void routes(http::Router& r, api::Platform& p);
 void workflow_routes(http::Router& r, api::Platform& p);

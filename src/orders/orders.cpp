@@ -128,12 +128,28 @@ thread_local std::vector<std::string> g_allowed_actions;
 
 std::string order_select() { return std::string("SELECT ") + kCols + kFrom; }
 
+namespace {
+// Engineers see the orders assigned to them, not their provider's whole book.
+bool engineer_only(const http::Principal& who) {
+  return who.has_role("engineer") && !who.can("order.dispatch") && !who.can("order.audit");
+}
+}  // namespace
+
 bool visible(const http::Principal& who, const json& order) {
   if (order["engineer_id"].is_number_integer() && order["engineer_id"].get<int64_t>() == who.user_id) return true;
   if (!who.reaches(order["org_path"].get<std::string>())) return false;
-  // Engineers see the orders assigned to them, not their provider's whole book.
-  bool engineer_only = who.has_role("engineer") && !who.can("order.dispatch") && !who.can("order.audit");
-  return !engineer_only;
+  return !engineer_only(who);
+}
+
+void append_scope(const http::Principal& who, std::string& sql, store::Params& ps) {
+  if (engineer_only(who)) {
+    sql += "o.engineer_id = ?";
+    ps.push_back(who.user_id);
+  } else {
+    sql += "(o.org_path LIKE ? OR o.engineer_id = ?)";
+    ps.push_back(who.org_path + "%");
+    ps.push_back(who.user_id);
+  }
 }
 
 Result<void> lock_order(Conn& c, int64_t id) {
@@ -744,12 +760,47 @@ void detail::run_timers(api::Platform& p) {
   }
 }
 
+namespace {
+// The customers module's 360 view and screen pop list a customer's orders
+// through this provider (installed in wire(); customers never includes us).
+// Same scope as visible().
+Result<customers::CustomerOrders> orders_of_customer(Conn& c, const http::Principal& who, int64_t customer_id,
+                                                     bool open_only, size_t limit) {
+  std::string where = " WHERE o.customer_id = ? AND ";
+  store::Params args{customer_id};
+  append_scope(who, where, args);
+  customers::CustomerOrders out;
+  auto n = TRY(c.one("SELECT COUNT(*) FROM service_orders o" + where + " AND o.closed_at IS NULL", args));
+  out.open_count = n ? n->i(0) : 0;
+  if (open_only) where += " AND o.closed_at IS NULL";
+  args.emplace_back(static_cast<int64_t>(limit));
+  auto rows = TRY(c.query(order_select() + where + " ORDER BY o.id DESC LIMIT ?", args));
+  for (const auto& r : rows) {
+    json o = order_row_json(r);
+    if (who.org_path.empty() || !visible(who, o)) continue;
+    auto def = TRY(workflow_by_id(c, o["workflow_id"].get<int64_t>()));
+    const wf::State* st = wf::find_state(*def, o["state"].get<std::string>());
+    out.items.push_back(json{{"id", o["id"]}, {"number", o["number"]}, {"type", o["type"]}, {"state", o["state"]},
+                             {"state_name", st ? json(st->name) : json(o["state"])},
+                             {"state_name_en", st ? json(st->name_en) : json(o["state"])},
+                             {"open", o["closed_at"].is_null()}, {"priority", o["priority"]},
+                             {"serial", o["serial"]}, {"summary", o["summary"]}, {"problem_area", o["problem_area"]},
+                             {"warranty", o["warranty"]}, {"provider_name", o["provider_name"]},
+                             {"engineer_name", o["engineer_name"]}, {"sla_status", o["sla_status"]},
+                             {"response_due_at", o["response_due_at"]}, {"resolve_due_at", o["resolve_due_at"]},
+                             {"created_at", o["created_at"]}, {"closed_at", o["closed_at"]}});
+  }
+  return out;
+}
+}  // namespace
+
 api::Module module() {
   api::Module m;
   m.name = "orders";
   m.migrations = detail::migrations();
   m.wire = [](api::Platform& p) {
     g_bus = p.bus;
+    customers::set_orders_of_customer(orders_of_customer);
     auto r = ensure_default_workflows(p.db);
     if (!r) spdlog::error("orders: loading default workflows failed: {}", r.error().message);
   };

@@ -31,9 +31,12 @@
 // /{id} (GET, PATCH), /{id}/actions/{action}, /{id}/assign, /{id}/timeline,
 // /{id}/tasks, /{id}/notes, /{id}/attachments, /{id}/completion,
 // /{id}/maintenance, /{id}/charges, /{id}/satisfaction, /{id}/report,
-// /{id}/leads; /api/v1/service-orders-assignees, /api/v1/sales-leads,
+// /{id}/report.pdf (report_pdf.cpp, core/pdf.h), /{id}/leads; /api/v1/service-orders-assignees, /api/v1/sales-leads,
 // /api/v1/fault-codes, /api/v1/order-types, /api/v1/order-settings,
 // /api/v1/workflows[/{code}].
+//
+// The customers module's 360 view and screen pop list a customer's orders
+// through customers::set_orders_of_customer, installed in wire().
 //
 // Scope: an order belongs to its responsible unit (org_path): the branch for
 // the site's region (or the creating provider's / dealer's unit); assign()

@@ -45,9 +45,13 @@ Result<json> report(Conn& c, const json& o) {
         customer["contact"] = ct->s(1);
         if (!ct->null(2)) customer["email"] = ct->s(2);
       }
-      auto phones = TRY(c.query("SELECT raw, kind, contact_id FROM customer_phones WHERE customer_id = ? ORDER BY "
+      // Seed 001 lists 商务电话 / 商务传真 / 移动电话 / 家庭电话: the kind says
+      // mobile or landline, the label (e.g. "传真") says more.
+      auto phones = TRY(c.query("SELECT raw, kind, label, contact_id FROM customer_phones WHERE customer_id = ? ORDER BY "
                                 "contact_id IS NOT NULL, sort_order LIMIT 10", {cid}));
-      for (const auto& p : phones) customer["phones"].push_back(json{{"number", p.s(0)}, {"kind", p.s(1)}});
+      for (const auto& p : phones)
+        customer["phones"].push_back(json{{"number", p.s(0)}, {"kind", p.s(1)}, {"label", jopt_s(p, 2)},
+                                          {"of_contact", !p.null(3)}});
     }
   }
   rep["customer"] = customer;
@@ -64,6 +68,7 @@ Result<json> report(Conn& c, const json& o) {
       auto ck = TRY(warranty::check(c, a->serial, d ? *d : warranty::today_cn()));
       const auto& dec = ck.decision;
       asset = json{{"id", a->id},
+                   {"reference", oj(a->sale_invoice_no)},  // 参考#
                    {"name", a->third_party ? oj(a->model_text) : json(a->model_name)},
                    {"model", a->third_party ? oj(a->model_text) : json(a->model_code)},
                    {"serial", a->serial},
@@ -77,7 +82,8 @@ Result<json> report(Conn& c, const json& o) {
                                  {"source", dec.source},
                                  {"start", dec.start ? json(dec.start->str()) : json(nullptr)},
                                  {"end", dec.unit_end ? json(dec.unit_end->str()) : json(nullptr)},
-                                 {"policy", dec.policy_name}}}};
+                                 {"policy", dec.policy_name},  // 保期类型
+                                 {"contract", dec.contract ? json(dec.contract->number) : json(nullptr)}}}};
     }
   } else if (o["serial"].is_string()) {
     asset = json{{"serial", o["serial"]}, {"known", false}};
@@ -85,7 +91,14 @@ Result<json> report(Conn& c, const json& o) {
   rep["asset"] = asset;
 
   // 问题范围、严重程度、现象及受理状态
-  rep["problem"] = json{{"area", o["problem_area"]},       {"subarea", o["problem_subarea"]},
+  // 子状态: what the last step said (e.g. "结案/解决问题").
+  auto last = TRY(c.one("SELECT remark FROM order_timeline WHERE order_id = ? AND kind = 'transition' AND remark IS NOT NULL "
+                        "AND remark <> '' ORDER BY id DESC LIMIT 1", {id}));
+  auto def = TRY(workflow_by_id(c, o["workflow_id"].get<int64_t>()));
+  const wf::State* st = wf::find_state(*def, o["state"].get<std::string>());
+  rep["problem"] = json{{"state_name", st ? st->name : o["state"].get<std::string>()},
+                        {"sub_state", last ? json(last->s(0)) : json(nullptr)},
+                        {"area", o["problem_area"]},       {"subarea", o["problem_subarea"]},
                         {"reproducibility", o["reproducibility"]}, {"severity", o["severity"]},
                         {"priority", o["priority"]},       {"description", o["description"]},
                         {"summary", o["summary"]},         {"accepted_at", o["created_at"]},
@@ -99,6 +112,14 @@ Result<json> report(Conn& c, const json& o) {
   if (o["contract_id"].is_number_integer() && o["customer_id"].is_number_integer()) {
     for (const auto& k : TRY(contracts::contracts_of_customers(c, {o["customer_id"].get<int64_t>()})))
       if (k.id == o["contract_id"].get<int64_t>()) contract = contracts::to_json(k);
+  }
+  if (contract.is_object()) {
+    // 响应时间, as the seed writes it ("8*5 下一工作日抵达现场" is mode + this).
+    std::string rt;
+    if (contract.value("response_hours", 0) > 0) rt += std::to_string(contract["response_hours"].get<int64_t>()) + "小时响应";
+    if (contract.value("onsite_hours", 0) > 0)
+      rt += (rt.empty() ? "" : "，") + std::to_string(contract["onsite_hours"].get<int64_t>()) + "小时内到场";
+    contract["response_time"] = rt;
   }
   rep["contract"] = contract;
 
@@ -138,6 +159,13 @@ Result<json> report(Conn& c, const json& o) {
 
   // 零部件及工时
   rep["charges"] = TRY(charges_json(c, o));
+
+  // The sheet's foot: the company (the organisation's root unit), the SR
+  // owner (engineer, else the service group) and the report date (Beijing).
+  auto root = TRY(c.one("SELECT name FROM org_units WHERE parent_id IS NULL ORDER BY id LIMIT 1"));
+  rep["footer"] = json{{"company", root ? json(root->s(0)) : json(nullptr)},
+                       {"owner", o["engineer_name"].is_string() ? o["engineer_name"] : o["provider_name"]},
+                       {"report_date", iso_utc(now_ms() + 8 * 3600 * 1000).substr(0, 10)}};
   rep["timeline"] = json::array();
   auto tl = TRY(c.query("SELECT at, action, from_state, to_state, username, result FROM order_timeline WHERE order_id = ? "
                         "AND kind = 'transition' ORDER BY id", {id}));

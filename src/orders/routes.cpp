@@ -193,15 +193,7 @@ void routes(http::Router& r, api::Platform& p) {
       auto pg = TRY(api::page(req));
       std::string sql = order_select() + " WHERE ";
       store::Params ps;
-      bool engineer_only = who.has_role("engineer") && !who.can("order.dispatch") && !who.can("order.audit");
-      if (engineer_only) {
-        sql += "o.engineer_id = ?";
-        ps.push_back(who.user_id);
-      } else {
-        sql += "(o.org_path LIKE ? OR o.engineer_id = ?)";
-        ps.push_back(who.org_path + "%");
-        ps.push_back(who.user_id);
-      }
+      append_scope(who, sql, ps);
       if (pg.after_id > 0) {
         sql += " AND o.id < ?";  // newest first: the cursor is the last id seen
         ps.push_back(pg.after_id);
@@ -459,7 +451,8 @@ void routes(http::Router& r, api::Platform& p) {
     return api::read(p, [&](Conn& c) -> Result<Response> {
       int64_t id = TRY(api::path_id(req));
       TRY(load_visible(c, *req.principal, id));
-      return Response::make_json(json{{"items", TRY(timeline_json(c, id))}});
+      auto items = TRY(timeline_json(c, id));
+      return Response::make_json(json{{"items", std::move(items)}});
     });
   }, {.summary = "The order's timeline: every transition with executor, time and result, and other events",
       .tag = "orders", .permission = "order.read"});
@@ -469,7 +462,8 @@ void routes(http::Router& r, api::Platform& p) {
     return api::read(p, [&](Conn& c) -> Result<Response> {
       int64_t id = TRY(api::path_id(req));
       TRY(load_visible(c, *req.principal, id));
-      return Response::make_json(json{{"items", TRY(tasks_json(c, id))}});
+      auto items = TRY(tasks_json(c, id));
+      return Response::make_json(json{{"items", std::move(items)}});
     });
   }, {.summary = "Tasks (visits) of an order", .tag = "orders", .permission = "order.read"});
 
@@ -573,7 +567,8 @@ void routes(http::Router& r, api::Platform& p) {
     return api::read(p, [&](Conn& c) -> Result<Response> {
       int64_t id = TRY(api::path_id(req));
       TRY(load_visible(c, *req.principal, id));
-      return Response::make_json(json{{"items", TRY(notes_json(c, id))}});
+      auto items = TRY(notes_json(c, id));
+      return Response::make_json(json{{"items", std::move(items)}});
     });
   }, {.summary = "Notes of an order (general, special warning), newest first", .tag = "orders", .permission = "order.read"});
 
@@ -603,7 +598,8 @@ void routes(http::Router& r, api::Platform& p) {
     return api::read(p, [&](Conn& c) -> Result<Response> {
       int64_t id = TRY(api::path_id(req));
       TRY(load_visible(c, *req.principal, id));
-      return Response::make_json(json{{"items", TRY(attachments_json(c, id))}});
+      auto items = TRY(attachments_json(c, id));
+      return Response::make_json(json{{"items", std::move(items)}});
     });
   }, {.summary = "Attachments of an order (metadata)", .tag = "orders", .permission = "order.read"});
 
@@ -737,7 +733,8 @@ void routes(http::Router& r, api::Platform& p) {
     return api::read(p, [&](Conn& c) -> Result<Response> {
       int64_t id = TRY(api::path_id(req));
       TRY(load_visible(c, *req.principal, id));
-      return Response::make_json(json{{"items", TRY(maintenance_json(c, id))}});
+      auto items = TRY(maintenance_json(c, id));
+      return Response::make_json(json{{"items", std::move(items)}});
     });
   }, {.summary = "Maintenance records of an order", .tag = "orders", .permission = "order.read"});
 
@@ -810,9 +807,15 @@ void routes(http::Router& r, api::Platform& p) {
           std::string f = "parts[" + std::to_string(i) + "]";
           if (!(*parts)[i].is_object()) return Error::invalid(f + " must be an object", f);
           Input pi((*parts)[i], f);
-          Line l{"part", TRY(pi.str("part_code", 40)), TRY(pi.str("name", 100)), TRY(pi.opt_str("unit", 20)),
-                 TRY(pi.opt_str("remark", 200)), std::nullopt, std::nullopt, TRY(pi.integer("quantity", 1, 10000)),
-                 TRY(pi.integer("unit_price_fen", 0, 100'000'000))};
+          // Fields first: an early return from TRY inside a braced initializer leaks what it already built.
+          auto code = TRY(pi.str("part_code", 40));
+          auto name = TRY(pi.str("name", 100));
+          auto unit = TRY(pi.opt_str("unit", 20));
+          auto remark = TRY(pi.opt_str("remark", 200));
+          int64_t qty = TRY(pi.integer("quantity", 1, 10000));
+          int64_t price = TRY(pi.integer("unit_price_fen", 0, 100'000'000));
+          Line l{"part", std::move(code), std::move(name), std::move(unit), std::move(remark), std::nullopt, std::nullopt,
+                 qty, price};
           lines.push_back(std::move(l));
         }
       }
@@ -848,8 +851,10 @@ void routes(http::Router& r, api::Platform& p) {
           for (const char* freeform : {"amount_fen", "name"})
             if (ci.has(freeform))
               return Error::invalid(f + "." + freeform + " comes from the service item and cannot be set", f + "." + freeform);
-          Line l{"service", price->code, price->name, price->unit, TRY(ci.opt_str("remark", 200)), grade,
-                 price->service_item_id, TRY(ci.integer("quantity", 1, 10000)), price->price_fen};
+          auto remark = TRY(ci.opt_str("remark", 200));
+          int64_t qty = TRY(ci.integer("quantity", 1, 10000));
+          Line l{"service", price->code, price->name, price->unit, std::move(remark), grade, price->service_item_id, qty,
+                 price->price_fen};
           lines.push_back(std::move(l));
         }
       }
@@ -887,10 +892,10 @@ void routes(http::Router& r, api::Platform& p) {
       if (score > max) return Error::invalid("score is above max_score", "score");
       std::string date = TRY(in.opt_str("date", 10)).value_or(iso_utc(now_ms() + 8 * 3600 * 1000).substr(0, 10));
       if (!valid_date(date)) return Error::invalid("date must be YYYY-MM-DD", "date");
+      std::string feedback = TRY(in.opt_str("feedback", 2000)).value_or("");
+      std::string contact_name = TRY(in.opt_str("contact_name", 60)).value_or("");
       json s{{"score", score}, {"max_score", max}, {"percent", (score * 100 + max / 2) / max}, {"date", date},
-             {"feedback", TRY(in.opt_str("feedback", 2000)).value_or("")},
-             {"contact_name", TRY(in.opt_str("contact_name", 60)).value_or("")},
-             {"evaluated_by", who.username}};
+             {"feedback", feedback}, {"contact_name", contact_name}, {"evaluated_by", who.username}};
       if (in.has("fee_as_standard")) s["fee_as_standard"] = TRY(in.boolean("fee_as_standard"));
       if (in.has("fixed_first_time")) s["fixed_first_time"] = TRY(in.boolean("fixed_first_time"));
       TRY(tx.db.exec("UPDATE service_orders SET satisfaction_json = ? WHERE id = ?", {s.dump(), id}));
@@ -908,6 +913,19 @@ void routes(http::Router& r, api::Platform& p) {
     });
   }, {.summary = "The service request report (服务请求明细): customer, asset and warranty, problem, contract, notes, "
                  "tasks, maintenance, satisfaction, parts and labour with totals and rounding",
+      .tag = "orders", .permission = "order.read"});
+
+  r.get(base + "/{id}/report.pdf", [&p](Request& req) {
+    return api::read(p, [&](Conn& c) -> Result<Response> {
+      int64_t id = TRY(api::path_id(req));
+      json o = TRY(load_visible(c, *req.principal, id));
+      Response resp;
+      resp.body = report_pdf(TRY(report(c, o)));
+      resp.content_type = "application/pdf";
+      resp.headers.set("content-disposition", "inline; filename=\"" + o["number"].get<std::string>() + ".pdf\"");
+      return resp;
+    });
+  }, {.summary = "The service request report as a printable PDF (A4, STSong-Light; the same blocks as /report)",
       .tag = "orders", .permission = "order.read"});
 
   // ---- sales leads ------------------------------------------------------------------

@@ -151,11 +151,7 @@ void unit_routes(http::Router& r, api::Platform& p) {
       std::string sql = std::string("SELECT ") + kUnitCols + " FROM org_units WHERE path LIKE ? AND id > ?";
       store::Params params{req.principal->org_path + "%", pg.after_id};
       if (auto t = req.q("type")) { sql += " AND type = ?"; params.push_back(*t); }
-      if (auto pid = req.q("parent_id")) {
-        int64_t v = std::atoll(pid->c_str());
-        if (v <= 0) return Error::invalid("parent_id must be a positive integer", "parent_id");
-        sql += " AND parent_id = ?"; params.push_back(v);
-      }
+      if (auto v = TRY(api::query_id(req, "parent_id"))) { sql += " AND parent_id = ?"; params.push_back(*v); }
       if (auto q = req.q("q"); q && !q->empty()) {
         sql += " AND (instr(name, ?) > 0 OR instr(code, ?) > 0)"; params.push_back(*q); params.push_back(*q);
       }
@@ -258,7 +254,7 @@ void user_routes(http::Router& r, api::Platform& p) {
         sql += " AND (instr(u.username, ?) > 0 OR instr(u.display_name, ?) > 0 OR instr(COALESCE(u.phone, ''), ?) > 0)";
         params.insert(params.end(), {*q, *q, *q});
       }
-      if (auto o = req.q("org_unit_id")) { sql += " AND u.org_unit_id = ?"; params.push_back(int64_t(std::atoll(o->c_str()))); }
+      if (auto o = TRY(api::query_id(req, "org_unit_id"))) { sql += " AND u.org_unit_id = ?"; params.push_back(*o); }
       if (auto role = req.q("role")) {
         sql += " AND EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id AND ur.role_code = ?)";
         params.push_back(*role);
@@ -378,7 +374,8 @@ void user_routes(http::Router& r, api::Platform& p) {
 
   r.get("/api/v1/roles", [&p](Request&) {
     return api::read(p, [&](Conn& c) -> Result<Response> {
-      return Response::make_json(json{{"items", TRY(roles_json(c))}});
+      auto items = TRY(roles_json(c));
+      return Response::make_json(json{{"items", std::move(items)}});
     });
   }, {.summary = "List roles with their permissions", .tag = "org", .permission = "role.read"});
 

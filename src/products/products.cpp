@@ -79,17 +79,6 @@ Result<std::string> grade_field(const Input& in, const char* name) {
   return g;
 }
 
-Result<int64_t> query_int(const Request& req, const char* name) {
-  auto v = req.q(name);
-  if (!v) return int64_t(0);
-  int64_t out = 0;
-  for (char ch : *v)
-    if (ch < '0' || ch > '9' || v->size() > 18) return Error::invalid(std::string(name) + " must be a positive integer", name);
-  out = v->empty() ? 0 : std::stoll(*v);
-  if (out <= 0) return Error::invalid(std::string(name) + " must be a positive integer", name);
-  return out;
-}
-
 Error stale(const char* entity, int64_t id) {
   return Error::conflict(std::string(entity) + " " + std::to_string(id) + " was changed by someone else", "version");
 }
@@ -293,9 +282,9 @@ void model_routes(http::Router& r, api::Platform& p) {
       auto pg = TRY(api::page(req, 100));
       std::string sql = std::string(kModelSelect) + " WHERE m.id > ?";
       store::Params params{pg.after_id};
-      if (req.q("product_line_id")) {
+      if (auto line = TRY(api::query_id(req, "product_line_id"))) {
         sql += " AND m.product_line_id = ?";
-        params.push_back(TRY(query_int(req, "product_line_id")));
+        params.push_back(*line);
       }
       if (auto q = req.q("q"); q && !q->empty()) {
         sql += " AND (instr(m.name, ?) > 0 OR instr(m.code, ?) > 0)";
@@ -370,7 +359,8 @@ void model_routes(http::Router& r, api::Platform& p) {
   r.get("/api/v1/models/{id}/batches", [&p](Request& req) {
     return api::read(p, [&](Conn& c) -> Result<Response> {
       json m = TRY(model_in_path(c, req));
-      return Response::make_json(json{{"items", TRY(batches_json(c, m["id"]))}});
+      auto items = TRY(batches_json(c, m["id"]));
+      return Response::make_json(json{{"items", std::move(items)}});
     });
   }, {.summary = "Production batches of a model", .tag = "products", .permission = "product.read"});
 
@@ -398,7 +388,8 @@ void model_routes(http::Router& r, api::Platform& p) {
   r.get("/api/v1/models/{id}/components", [&p](Request& req) {
     return api::read(p, [&](Conn& c) -> Result<Response> {
       json m = TRY(model_in_path(c, req));
-      return Response::make_json(json{{"items", TRY(components_json(c, m["id"]))}});
+      auto items = TRY(components_json(c, m["id"]));
+      return Response::make_json(json{{"items", std::move(items)}});
     });
   }, {.summary = "Components of a model (位号, key parts)", .tag = "products", .permission = "product.read"});
 
@@ -486,9 +477,9 @@ void item_routes(http::Router& r, api::Platform& p) {
       auto pg = TRY(api::page(req, 100));
       std::string sql = std::string(kItemSelect) + " WHERE s.id > ?";
       store::Params params{pg.after_id};
-      if (req.q("product_line_id")) {
+      if (auto line = TRY(api::query_id(req, "product_line_id"))) {
         sql += " AND (s.product_line_id = ? OR s.product_line_id IS NULL)";
-        params.push_back(TRY(query_int(req, "product_line_id")));
+        params.push_back(*line);
       }
       if (auto q = req.q("q"); q && !q->empty()) {
         sql += " AND (instr(s.name, ?) > 0 OR instr(s.code, ?) > 0)";

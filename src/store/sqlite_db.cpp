@@ -101,7 +101,7 @@ class SqliteConn final : public ScriptConn {
  public:
   explicit SqliteConn(sqlite3* db) : db_(db) {}
   ~SqliteConn() override {
-    for (auto& [sql, st] : cache_) sqlite3_finalize(st);
+    for (auto& [sql, e] : cache_) sqlite3_finalize(e.st);
     sqlite3_close_v2(db_);
   }
   SqliteConn(const SqliteConn&) = delete;
@@ -173,13 +173,29 @@ class SqliteConn final : public ScriptConn {
   }
 
   Result<sqlite3_stmt*> prepare(std::string_view sql) {
-    std::string key(sql);
-    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
-    // SQL built with inlined values would grow the cache without bound.
-    if (cache_.size() >= kMaxCached) {
-      for (auto& [s, st] : cache_) sqlite3_finalize(st);
-      cache_.clear();
+    // Looked up by the caller's view: no key string is built for a hit.
+    if (auto it = cache_.find(sql); it != cache_.end()) {
+      ++it->second.uses;
+      return it->second.st;
     }
+    // SQL built with inlined values would grow the cache without bound.
+    // Such one-off statements are dropped first, so they do not flush the
+    // statements every request reuses (re-preparing those costs more than
+    // running them); only if everything is in use is the cache emptied.
+    if (cache_.size() >= kMaxCached) {
+      std::erase_if(cache_, [](auto& kv) {
+        if (kv.second.uses > 1) return false;
+        sqlite3_finalize(kv.second.st);
+        return true;
+      });
+      if (cache_.size() >= kMaxCached / 2) {
+        for (auto& [s, e] : cache_) sqlite3_finalize(e.st);
+        cache_.clear();
+      } else {
+        for (auto& [s, e] : cache_) e.uses = 1;  // earn their place again
+      }
+    }
+    std::string key(sql);
     sqlite3_stmt* st = nullptr;
     const char* tail = nullptr;
     int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT, &st, &tail);
@@ -200,7 +216,7 @@ class SqliteConn final : public ScriptConn {
       if (next == tail) break;
       tail = next;
     }
-    cache_.emplace(std::move(key), st);
+    cache_.emplace(std::move(key), Cached{st, 1});
     return st;
   }
 
@@ -282,8 +298,16 @@ class SqliteConn final : public ScriptConn {
     return sqlite3_bind_null(st, idx);
   }
 
+  struct Cached {
+    sqlite3_stmt* st;
+    int64_t uses;
+  };
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::unordered_map<std::string, Cached, SqlHash, std::equal_to<>> cache_;
 };
 
 Result<std::unique_ptr<SqliteConn>> open_conn(const std::string& path, bool readonly, const Options& opts) {
@@ -299,6 +323,13 @@ Result<std::unique_ptr<SqliteConn>> open_conn(const std::string& path, bool read
   }
   auto conn = std::make_unique<SqliteConn>(db);
   sqlite3_extended_result_codes(db, 1);
+  // Plans must not depend on bound values. Without this, every statement
+  // with `x LIKE ?` (each scope filter `org_path LIKE ?`) is re-compiled on
+  // every run after its parameters are bound again, which cost more than
+  // running it (perf: most of the screen pop's time). Nothing is lost: LIKE
+  // can only use an index with case_sensitive_like, which we do not set,
+  // and this SQLite has no STAT4 histograms for values to steer.
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_QPSG, 1, nullptr);
   sqlite3_busy_timeout(db, opts.busy_timeout_ms);
   return conn;
 }

@@ -123,27 +123,37 @@ int contract_rank(const std::string& type) {
   return 0;
 }
 
-std::string months_text(int n) { return std::to_string(n) + (n == 1 ? " month" : " months"); }
+using Args = std::vector<std::pair<std::string, std::string>>;
+
+void add(Decision& d, Reason r) {
+  d.why.push_back(reason_text(r, "en"));
+  d.reasons.push_back(std::move(r));
+}
+void add(PartDecision& pd, Reason r) {
+  pd.why += (pd.why.empty() ? "" : "; ") + reason_text(r, "en");
+  pd.reasons.push_back(std::move(r));
+}
 
 // The date the policy period counts from, with the reasons for the choice.
-std::optional<Date> start_date(const AssetFacts& f, const Policy& p, Basis& used, std::vector<std::string>& why) {
+std::optional<Date> start_date(const AssetFacts& f, const Policy& p, Basis& used, std::vector<Reason>& why) {
+  // `missing` becomes a code (no_sale_date, no_invoice, ...): see reasons.cpp.
   auto date_of = [&](Basis b, std::string& missing) -> std::optional<Date> {
     switch (b) {
       case Basis::sale:
-        if (!f.sale_date) { missing = "no sale date"; return std::nullopt; }
+        if (!f.sale_date) { missing = "no_sale_date"; return std::nullopt; }
         if (p.requires_invoice && !f.has_invoice) {
-          missing = "sale date " + f.sale_date->str() + " not accepted: policy requires an invoice and none is recorded";
+          missing = "no_invoice";
           return std::nullopt;
         }
         return f.sale_date;
       case Basis::installation:
-        if (!f.install_date) { missing = "no installation date"; return std::nullopt; }
+        if (!f.install_date) { missing = "no_installation_date"; return std::nullopt; }
         return f.install_date;
       case Basis::production:
-        if (!f.production_date) { missing = "no production date"; return std::nullopt; }
+        if (!f.production_date) { missing = "no_production_date"; return std::nullopt; }
         return add_days(*f.production_date, p.production_offset_days);
       case Basis::none:
-        missing = "no fallback";
+        missing = "no_fallback";
         return std::nullopt;
     }
     return std::nullopt;
@@ -153,27 +163,34 @@ std::optional<Date> start_date(const AssetFacts& f, const Policy& p, Basis& used
     used = p.start_basis;
     return d;
   }
-  std::string why_first = missing;
+  Args args{{"policy", p.name}, {"missing", missing}};
+  if (f.sale_date) args.emplace_back("sale_date", f.sale_date->str());
   missing.clear();
   if (p.fallback_basis != Basis::none && p.fallback_basis != p.start_basis) {
+    args.emplace_back("fallback", basis_name(p.fallback_basis));
     if (auto d = date_of(p.fallback_basis, missing)) {
       used = p.fallback_basis;
-      why.push_back(why_first + " → counting from " + basis_name(p.fallback_basis) + " (policy fallback)");
+      why.push_back({"start_fallback", std::move(args)});
       return d;
     }
-    why.push_back(why_first + "; fallback " + std::string(basis_name(p.fallback_basis)) + ": " + missing);
+    args.emplace_back("missing2", missing);
+    why.push_back({"start_fallback_missing", std::move(args)});
   } else {
-    why.push_back(why_first + " and the policy has no fallback");
+    why.push_back({"start_no_fallback", std::move(args)});
   }
   used = Basis::none;
   return std::nullopt;
 }
 
-std::string basis_text(Basis b, const Date& start, const Policy& p) {
-  std::string s = std::string(basis_name(b)) + " " + start.str();
-  if (b == Basis::production && p.production_offset_days)
-    s = "production date + " + std::to_string(p.production_offset_days) + " days = " + start.str();
-  return s;
+// The arguments that say where a period comes from (reasons.cpp composes
+// {months} and {from} of them).
+Args period_args(const Policy& p, Basis b, const Date& start, int months, const Date& end) {
+  return Args{{"policy", p.name},
+              {"months", std::to_string(months)},
+              {"basis", basis_name(b)},
+              {"start", start.str()},
+              {"offset_days", b == Basis::production ? std::to_string(p.production_offset_days) : "0"},
+              {"end", end.str()}};
 }
 
 }  // namespace
@@ -184,17 +201,17 @@ Decision decide(const AssetFacts& f, const Policy& p, const std::vector<Contract
   d.date = date;
   if (!f.known) {
     d.status = "unknown_serial";
-    d.why.push_back("serial " + f.serial + " is not in the install base");
+    add(d, {"unknown_serial", {{"serial", f.serial}}});
     return d;
   }
   if (f.status == "scrapped" || f.status == "replaced") {
     d.status = "inactive";
-    d.why.push_back("asset is " + f.status + ": no entitlement");
+    add(d, {"inactive", {{"status", f.status}}});
     return d;
   }
   if (f.status == "in_stock" || (!f.sale_date && !f.install_date)) {
     d.status = "not_sold";
-    d.why.push_back("serial " + f.serial + " has not been sold (status " + f.status + ")");
+    add(d, {"not_sold", {{"serial", f.serial}, {"status", f.status}}});
     return d;
   }
   // In service since the earlier of sale and installation.
@@ -202,8 +219,7 @@ Decision decide(const AssetFacts& f, const Policy& p, const std::vector<Contract
                                                    : (f.sale_date ? *f.sale_date : *f.install_date);
   if (date < in_service) {
     d.status = "not_sold";
-    d.why.push_back("on " + date.str() + " the unit was not yet sold or installed (in service since " +
-                    in_service.str() + ")");
+    add(d, {"not_in_service", {{"date", date.str()}, {"since", in_service.str()}}});
     return d;
   }
 
@@ -212,22 +228,22 @@ Decision decide(const AssetFacts& f, const Policy& p, const std::vector<Contract
     d.policy_id = p.id;
     d.policy_name = p.name;
     Basis used = Basis::none;
-    std::vector<std::string> start_why;
+    std::vector<Reason> start_why;
     d.start = start_date(f, p, used, start_why);
     d.basis = used;
-    for (auto& w : start_why) d.why.push_back("policy " + p.name + ": " + w);
+    for (auto& w : start_why) add(d, std::move(w));
     if (d.start) {
       d.unit_end = add_months_end(*d.start, p.unit_months);
       // Between the sale and a later start (e.g. installation), the unit is
       // covered too: the period only counts from the later date.
       bool before_start = date < *d.start;
       d.unit_in_warranty = date <= *d.unit_end && p.unit_months > 0;
-      std::string rule = "policy " + p.name + " whole unit " + months_text(p.unit_months) + " from " +
-                         basis_text(used, *d.start, p) + " → until " + d.unit_end->str();
-      if (p.unit_months <= 0) rule = "policy " + p.name + " gives the whole unit no warranty";
-      else if (before_start) rule += " (period not started yet on " + date.str() + "; covered from sale)";
-      else if (!d.unit_in_warranty) rule += ": expired on " + date.str();
-      d.why.push_back(rule);
+      Reason rule{"unit_period", period_args(p, used, *d.start, p.unit_months, *d.unit_end)};
+      if (p.unit_months <= 0) rule = {"unit_none", {{"policy", p.name}}};
+      else if (before_start) rule.code = "unit_period_not_started";
+      else if (!d.unit_in_warranty) rule.code = "unit_period_expired";
+      rule.args.emplace_back("date", date.str());
+      add(d, std::move(rule));
       for (const auto& kp : p.key_parts) {
         bool fitted = f.components.empty() ||
                       std::any_of(f.components.begin(), f.components.end(),
@@ -238,26 +254,31 @@ Decision decide(const AssetFacts& f, const Policy& p, const std::vector<Contract
         pd.months = kp.months;
         pd.end = add_months_end(*d.start, kp.months);
         pd.in_warranty = kp.months > 0 && date <= *pd.end;
-        pd.why = "policy " + p.name + " key part " + kp.category + " " + months_text(kp.months) + " from " +
-                 basis_text(used, *d.start, p) + " → until " + pd.end->str();
-        if (!pd.in_warranty) pd.why += ": expired on " + date.str();
+        Reason rule{pd.in_warranty ? "part_period" : "part_period_expired",
+                    period_args(p, used, *d.start, kp.months, *pd.end)};
+        rule.args.emplace_back("category", kp.category);
+        rule.args.emplace_back("date", date.str());
+        add(pd, std::move(rule));
         d.parts.push_back(std::move(pd));
       }
     }
   } else {
-    d.why.push_back(f.third_party ? "third-party asset: no maker's warranty policy"
-                                  : "no warranty policy for this product line");
+    add(d, {f.third_party ? "no_policy_third_party" : "no_policy", {}});
   }
 
   // Contracts: active and covering the date; the best type wins.
   const Contract* chosen = nullptr;
+  std::vector<Reason> not_applied;
   for (const auto& c : contracts) {
-    std::string reason;
-    if (c.status != "active") reason = "status " + c.status;
-    else if (date < c.start) reason = "not started (starts " + c.start.str() + ")";
-    else if (date > c.end) reason = "expired on " + c.end.str();
-    if (!reason.empty()) {
-      d.contracts_not_applied.push_back(c.number + ": " + reason);
+    std::optional<Reason> no;
+    if (c.status != "active") no = Reason{"contract_inactive", {{"number", c.number}, {"status", c.status}}};
+    else if (date < c.start) no = Reason{"contract_not_started", {{"number", c.number}, {"start", c.start.str()}}};
+    else if (date > c.end) no = Reason{"contract_expired", {{"number", c.number}, {"end", c.end.str()}}};
+    if (no) {
+      // "FW-1: status draft" (the English text without the "contract " / ": not applied" frame).
+      std::string text = reason_text(*no, "en");
+      d.contracts_not_applied.push_back(text.substr(9, text.size() - 9 - 13));
+      not_applied.push_back(std::move(*no));
       continue;
     }
     if (!chosen || contract_rank(c.type) > contract_rank(chosen->type) ||
@@ -266,7 +287,7 @@ Decision decide(const AssetFacts& f, const Policy& p, const std::vector<Contract
           (c.response_hours == chosen->response_hours && c.end > chosen->end))))
       chosen = &c;
   }
-  for (const auto& n : d.contracts_not_applied) d.why.push_back("contract " + n + ": not applied");
+  for (auto& n : not_applied) add(d, std::move(n));
 
   Coverage policy_cov{p.parts_pct, p.labour_pct, p.travel_pct};
   if (chosen) {
@@ -287,9 +308,12 @@ Decision decide(const AssetFacts& f, const Policy& p, const std::vector<Contract
     d.response_mode = chosen->response_mode;
     d.response_hours = chosen->response_hours;
     d.onsite_hours = chosen->onsite_hours;
-    d.why.push_back("contract " + chosen->number + " (" + chosen->type + ", " + chosen->response_mode + ") active " +
-                    chosen->start.str() + " … " + chosen->end.str() + " overrides the policy" +
-                    (d.unit_in_warranty ? " (the policy also still covers the unit)" : ""));
+    add(d, {d.unit_in_warranty ? "contract_applies_policy_too" : "contract_applies",
+            {{"number", chosen->number},
+             {"type", chosen->type},
+             {"mode", chosen->response_mode},
+             {"start", chosen->start.str()},
+             {"end", chosen->end.str()}}});
   } else {
     d.response_mode = p.response_mode;
     d.response_hours = p.response_hours;
@@ -302,7 +326,7 @@ Decision decide(const AssetFacts& f, const Policy& p, const std::vector<Contract
     } else {
       d.status = "out_of_warranty";
       for (const auto& pd : d.parts)
-        if (pd.in_warranty) d.why.push_back("key part " + pd.category + " still covered until " + pd.end->str());
+        if (pd.in_warranty) add(d, {"key_part_still_covered", {{"category", pd.category}, {"end", pd.end->str()}}});
     }
   }
 
@@ -326,12 +350,14 @@ Decision decide(const AssetFacts& f, const Policy& p, const std::vector<Contract
       pd.months = p.unit_months;
       pd.end = d.unit_end;
       pd.in_warranty = d.unit_in_warranty;
-      pd.why = label + " is not a key part: follows the whole unit" +
-               (d.unit_end ? " (until " + d.unit_end->str() + ")" : "");
+      pd.reasons.clear();
+      pd.why.clear();
+      if (d.unit_end) add(pd, {"component_follows_unit", {{"component", label}, {"end", d.unit_end->str()}}});
+      else add(pd, {"component_follows_unit_open", {{"component", label}}});
     }
     if (chosen && !pd.in_warranty) {
       pd.in_warranty = true;
-      pd.why += "; covered by contract " + chosen->number;
+      add(pd, {"covered_by_contract", {{"number", chosen->number}}});
     }
     d.component = std::move(pd);
   }
@@ -340,9 +366,20 @@ Decision decide(const AssetFacts& f, const Policy& p, const std::vector<Contract
 
 json to_json(const Decision& d) {
   auto od = [](const std::optional<Date>& x) { return x ? json(x->str()) : json(nullptr); };
+  // [{code, args: {..}, text: {en, zh-CN}}]: the code for programs, the texts for people.
+  auto reasons = [](const std::vector<Reason>& rs) {
+    json out = json::array();
+    for (const auto& r : rs) {
+      json args = json::object();
+      for (const auto& [k, v] : r.args) args[k] = v;
+      out.push_back(json{{"code", r.code}, {"args", std::move(args)},
+                         {"text", {{"en", reason_text(r, "en")}, {"zh-CN", reason_text(r, "zh-CN")}}}});
+    }
+    return out;
+  };
   auto part = [&](const PartDecision& p) {
     return json{{"category", p.category}, {"months", p.months}, {"end_date", od(p.end)},
-                {"in_warranty", p.in_warranty}, {"why", p.why}};
+                {"in_warranty", p.in_warranty}, {"why", p.why}, {"reasons", reasons(p.reasons)}};
   };
   json parts = json::array();
   for (const auto& p : d.parts) parts.push_back(part(p));
@@ -374,7 +411,8 @@ json to_json(const Decision& d) {
                           ? json(nullptr)
                           : json{{"mode", d.response_mode}, {"response_hours", d.response_hours},
                                  {"onsite_hours", d.onsite_hours}, {"from", d.contract ? "contract" : "policy"}}},
-         {"why", d.why}};
+         {"why", d.why},
+         {"reasons", reasons(d.reasons)}};
   return j;
 }
 

@@ -221,11 +221,9 @@ void policy_routes(http::Router& r, api::Platform& p) {
       auto pg = TRY(api::page(req, 100));
       std::string sql = std::string(kSelect) + " WHERE w.id > ?";
       store::Params params{pg.after_id};
-      if (auto l = req.q("product_line_id"); l && !l->empty()) {
-        int64_t v = std::atoll(l->c_str());
-        if (v <= 0) return Error::invalid("product_line_id must be a positive integer", "product_line_id");
+      if (auto v = TRY(api::query_id(req, "product_line_id"))) {
         sql += " AND w.product_line_id = ?";
-        params.push_back(v);
+        params.push_back(*v);
       }
       sql += " ORDER BY w.id LIMIT ?";
       params.push_back(pg.limit + 1);

@@ -122,12 +122,25 @@ struct Coverage {
 };
 Coverage contract_coverage(const std::string& type);
 
+// Why a decision came out as it did, as data: a stable code (what programs
+// and the web branch on) with named arguments, rendered as text in English
+// or Chinese by reason_text(). Argument values are dates, numbers, names and
+// codes (basis, status, contract type) that the Chinese text translates.
+struct Reason {
+  std::string code;
+  std::vector<std::pair<std::string, std::string>> args;
+  std::string arg(std::string_view key) const;
+};
+// lang: "en" or "zh-CN". Codes and their texts: reasons.cpp.
+std::string reason_text(const Reason& r, std::string_view lang);
+
 struct PartDecision {
   std::string category;
   int months = 0;
   std::optional<Date> end;  // last day covered by the policy
   bool in_warranty = false;
-  std::string why;
+  std::vector<Reason> reasons;
+  std::string why;  // the reasons in English, "; "-joined
 };
 
 struct Decision {
@@ -153,7 +166,8 @@ struct Decision {
   int parts_discount_bp = 0, labour_discount_bp = 0;
   std::string response_mode;
   int response_hours = 0, onsite_hours = 0;
-  std::vector<std::string> why;   // the rules that decided, in order
+  std::vector<Reason> reasons;     // the rules that decided, in order
+  std::vector<std::string> why;   // the same in English
 };
 
 // The entitlement of an asset on `date`. `component` (optional) is a key-part

@@ -362,3 +362,47 @@ TEST(WarrantyDecide, JsonShape) {
   EXPECT_EQ(j["response"]["mode"], "8x5");
   EXPECT_TRUE(j["contract"].is_null());
 }
+
+// The reasons as data: stable codes with arguments, and a Chinese text for each.
+TEST(WarrantyReasons, CodesAndChineseTexts) {
+  auto f = sold_installed("2024-05-31", nullptr);
+  auto d = decide(f, ac_policy(), {}, D("2025-05-31"));
+  ASSERT_EQ(d.reasons.size(), d.why.size());
+  ASSERT_EQ(d.reasons.size(), 4u);  // + the two key parts still covered
+  EXPECT_EQ(d.reasons[0].code, "start_fallback");
+  EXPECT_EQ(d.reasons[0].arg("missing"), "no_installation_date");
+  EXPECT_EQ(d.reasons[0].arg("fallback"), "sale");
+  EXPECT_EQ(reason_text(d.reasons[0], "zh-CN"), "三包政策 空调整机：无安装日期，改按销售日期起算（政策的备选依据）");
+  EXPECT_EQ(d.reasons[1].code, "unit_period_expired");
+  EXPECT_EQ(d.reasons[1].arg("end"), "2025-05-30");
+  EXPECT_EQ(reason_text(d.reasons[1], "zh-CN"),
+            "三包政策 空调整机：整机 12 个月，自销售日期 2024-05-31起 → 至 2025-05-30；2025-05-31 时已过保");
+  EXPECT_EQ(reason_text(d.reasons[1], "en"),
+            "policy 空调整机 whole unit 12 months from sale 2024-05-31 → until 2025-05-30: expired on 2025-05-31");
+  EXPECT_EQ(d.reasons[2].code, "key_part_still_covered");
+  EXPECT_EQ(reason_text(d.reasons[2], "zh-CN"), "关键件压缩机仍在保，至 2027-05-30");
+
+  std::vector<Contract> cs{contract("FWHY-001", "full", "active", "2024-12-01", "2025-05-31"),
+                           contract("FWHY-002", "depot", "draft", "2024-12-01", "2025-05-31")};
+  auto c = decide(sold_installed("2022-03-01", "2022-03-01"), ac_policy(), cs, D("2025-05-31"), "压缩机");
+  EXPECT_EQ(c.contracts_not_applied.at(0), "FWHY-002: status draft");
+  ASSERT_GE(c.reasons.size(), 2u);
+  EXPECT_EQ(c.reasons[c.reasons.size() - 2].code, "contract_inactive");
+  EXPECT_EQ(reason_text(c.reasons[c.reasons.size() - 2], "zh-CN"), "服务合约 FWHY-002：状态为草稿，不适用");
+  EXPECT_EQ(c.reasons.back().code, "contract_applies");
+  EXPECT_EQ(reason_text(c.reasons.back(), "zh-CN"),
+            "服务合约 FWHY-001（全保，7x24）有效期 2024-12-01 … 2025-05-31，优先于三包政策");
+  ASSERT_TRUE(c.component);
+  ASSERT_FALSE(c.component->reasons.empty());
+  EXPECT_EQ(c.component->reasons.back().code, "covered_by_contract");
+  EXPECT_EQ(reason_text(c.component->reasons.back(), "zh-CN"), "由服务合约 FWHY-001 保障");
+
+  auto j = to_json(c);
+  EXPECT_EQ(j["reasons"].back()["code"], "contract_applies");
+  EXPECT_EQ(j["reasons"].back()["args"]["number"], "FWHY-001");
+  EXPECT_EQ(j["reasons"].back()["text"]["en"], j["why"].back());
+  EXPECT_EQ(j["component"]["reasons"].back()["text"]["zh-CN"], "由服务合约 FWHY-001 保障");
+
+  Reason unknown{"no_such_code", {}};
+  EXPECT_EQ(reason_text(unknown, "en"), "no_such_code");
+}

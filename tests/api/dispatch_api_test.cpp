@@ -4,6 +4,7 @@
 // with its reason, manual and bulk assignment, scope, follow-up re-dispatch,
 // and (PostgreSQL only) two server processes dispatching 1,000 orders.
 #include <cstdlib>
+#include <functional>
 #include <thread>
 
 #include "harness.h"
@@ -136,6 +137,19 @@ int64_t provider_of(Session& s, int64_t order_id) {
   auto o = ok(s.get("/api/v1/service-orders/" + S(order_id)));
   return o["provider_unit_id"].is_null() ? 0 : o["provider_unit_id"].get<int64_t>();
 }
+
+// Polls the order's dispatch record until `done` holds (the follow-up job
+// runs every 100 ms); returns the last record read.
+json dispatch_when(Session& s, int64_t order_id, const std::function<bool(const json&)>& done) {
+  json d;
+  for (int i = 0; i < 100; ++i) {
+    d = ok(s.get("/api/v1/dispatch/orders/" + S(order_id)));
+    if (done(d)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return d;
+}
+bool redispatched(const json& d) { return d["assignments"].size() >= 2; }
 
 // Auto-dispatches one order on a fresh net and returns the winning unit.
 int64_t winner(Session& admin, const Net& n) {
@@ -490,6 +504,55 @@ TEST_F(DispatchApi, ProvidersCannotSeeOrDispatchOthersOrders) {
   EXPECT_EQ(as("engineer1").get("/api/v1/dispatch/board").status, 403);
 }
 
+// Satisfaction is the outlet's own figure until revisits exist; then it is
+// the average revisit score of the orders it served, and dispatch uses it.
+TEST_F(DispatchApi, SatisfactionFollowsRevisits) {
+  auto admin = as("admin");
+  Net n = make_net(admin);
+  auto a0 = ok(admin.get("/api/v1/outlets/" + S(n.a)));
+  EXPECT_EQ(a0["satisfaction_source"], "manual");
+  EXPECT_EQ(a0["satisfaction_revisits"], 0);
+  int64_t first = audited_order(admin, n);
+  settled(admin, first, "assigned");
+  ASSERT_EQ(provider_of(admin, first), n.a);
+  auto revisit = [&](int64_t order, int score, int max) {
+    auto o = ok(admin.get("/api/v1/service-orders/" + S(order)));
+    ok(admin.call("PUT", "/api/v1/service-orders/" + S(order) + "/satisfaction",
+                  json{{"score", score}, {"max_score", max}, {"feedback", "回访"}, {"version", o["version"]}}.dump()));
+  };
+  revisit(first, 2, 5);  // 40 %
+  auto a1 = ok(admin.get("/api/v1/outlets/" + S(n.a)));
+  EXPECT_EQ(a1["satisfaction"], 40);
+  EXPECT_EQ(a1["satisfaction_source"], "revisits");
+  EXPECT_EQ(a1["satisfaction_revisits"], 1);
+  EXPECT_EQ(a1["version"], a0["version"].get<int64_t>() + 1);
+  // No longer set by hand; sending the current value back (a form) is fine.
+  bad(admin.call("PUT", "/api/v1/outlets/" + S(n.a), json{{"satisfaction", 90}, {"version", a1["version"]}}.dump()),
+      "satisfaction", 409);
+  auto a2 = put_outlet(admin, n.a, json{{"satisfaction", 40}, {"priority", 5}});
+  EXPECT_EQ(a2["satisfaction"], 40);
+  // A revisit recorded again with another score replaces the first.
+  revisit(first, 3, 5);  // 60 %
+  EXPECT_EQ(ok(admin.get("/api/v1/outlets/" + S(n.a)))["satisfaction"], 60);
+  // B (80, by hand) now beats A (60, from revisits) on satisfaction.
+  int64_t second = audited_order(admin, n);
+  auto d = settled(admin, second, "assigned");
+  EXPECT_EQ(provider_of(admin, second), n.b) << d.dump();
+  json ca;
+  for (auto& c : d["assignments"][0]["decision"]["candidates"])
+    if (c["unit_id"] == n.a) ca = c;
+  EXPECT_EQ(ca["satisfaction"], 60) << d.dump();
+  // B's first revisit replaces its hand-set figure; the change is audited.
+  revisit(second, 10, 10);
+  auto b = ok(admin.get("/api/v1/outlets/" + S(n.b)));
+  EXPECT_EQ(b["satisfaction"], 100);
+  EXPECT_EQ(b["satisfaction_source"], "revisits");
+  bool audited = false;
+  for (auto& e : items(admin.get("/api/v1/audit?entity=outlet&id=" + S(n.b) + "&limit=50")))
+    audited = audited || e["action"] == "satisfaction";
+  EXPECT_TRUE(audited);
+}
+
 // Follow-up with a fast acceptance timeout: its own server so the setting
 // does not reach other tests' orders.
 class DispatchFollowUpApi : public DispatchApi {
@@ -510,12 +573,7 @@ TEST_F(DispatchFollowUpApi, AcceptanceTimeoutRedispatchesToTheNextCandidate) {
   settled(admin, id, "assigned");
   EXPECT_EQ(provider_of(admin, id), n.a);
   // Not accepted within a second: B gets it.
-  json hist;
-  for (int i = 0; i < 100; ++i) {
-    hist = ok(admin.get("/api/v1/dispatch/orders/" + S(id)));
-    if (hist["assignments"].size() >= 2) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  json hist = dispatch_when(admin, id, redispatched);
   ASSERT_GE(hist["assignments"].size(), 2u) << hist.dump();
   EXPECT_EQ(hist["assignments"][0]["outlet_unit_id"], n.a);
   EXPECT_EQ(hist["assignments"][0]["state"], "replaced");
@@ -540,12 +598,7 @@ TEST_F(DispatchFollowUpApi, AcceptanceTimeoutRedispatchesToTheNextCandidate) {
   EXPECT_TRUE(redispatch);
   EXPECT_TRUE(reassign);
   // B does not accept either and nobody is left: a person decides.
-  json q;
-  for (int i = 0; i < 100; ++i) {
-    q = ok(admin.get("/api/v1/dispatch/orders/" + S(id)));
-    if (q["queue"]["state"] == "manual") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  json q = dispatch_when(admin, id, [](const json& d) { return d["queue"]["state"] == "manual"; });
   EXPECT_EQ(q["queue"]["state"], "manual") << q.dump();
   EXPECT_EQ(q["queue"]["reason_code"], "excluded");
   // An order accepted in time stays.
@@ -558,8 +611,81 @@ TEST_F(DispatchFollowUpApi, AcceptanceTimeoutRedispatchesToTheNextCandidate) {
   EXPECT_EQ(k["assignments"][0]["state"], "accepted");
 }
 
+// Not started by the planned time: escalated (timeline, at-risk board); a
+// new planned time ahead is watched again.
+TEST_F(DispatchFollowUpApi, StartTimeoutEscalatesAndFollowsTheNewPlannedTime) {
+  auto admin = as("admin");
+  Net n = make_net(admin);
+  auto st = ok(admin.get("/api/v1/dispatch/settings"));
+  ok(admin.call("PUT", "/api/v1/dispatch/settings",
+                json{{"accept_action", "none"}, {"start_grace_seconds", 0}, {"start_action", "escalate"},
+                     {"version", st["version"]}}.dump()));
+  auto o = ok(admin.post("/api/v1/service-orders",
+                         json{{"type", "installation"}, {"customer_id", n.customer}, {"model_id", n.model},
+                              {"contact", {{"name", "李娜"}, {"phone", "13800138000"}}},
+                              {"site", {{"county_code", "370102"}, {"address", "泉城路1号"}}},
+                              {"expected_at", iso_utc(now_ms() + 1500)}}),
+              201);
+  int64_t id = o["id"];
+  ok(admin.post("/api/v1/service-orders/" + S(id) + "/actions/audit", json::object()));
+  settled(admin, id, "assigned");
+  ok(admin.post("/api/v1/service-orders/" + S(id) + "/actions/accept", json::object()));
+  json hist = dispatch_when(admin, id, [](const json& d) { return d["assignments"][0]["escalated"] == true; });
+  ASSERT_EQ(hist["assignments"][0]["escalated"], true) << hist.dump();
+  EXPECT_EQ(hist["assignments"].size(), 1u);  // escalated, not re-dispatched
+  bool escalated = false;
+  for (auto& e : items(admin.get("/api/v1/service-orders/" + S(id) + "/timeline")))
+    if (e["kind"] == "dispatch.escalated") {
+      escalated = true;
+      EXPECT_EQ(e["detail"]["rule"], "start_timeout") << e.dump();
+    }
+  EXPECT_TRUE(escalated);
+  bool at_risk = false;
+  auto board = ok(admin.get("/api/v1/dispatch/board"));
+  for (auto& a : board["at_risk"]) at_risk = at_risk || a["order_id"] == id;
+  EXPECT_TRUE(at_risk) << board.dump();
+  // The customer agrees a new time tomorrow: no longer overdue.
+  auto cur = ok(admin.get("/api/v1/service-orders/" + S(id)));
+  ok(admin.call("PATCH", "/api/v1/service-orders/" + S(id),
+                json{{"expected_at", iso_utc(now_ms() + 86'400'000)}, {"version", cur["version"]}}.dump()));
+  hist = ok(admin.get("/api/v1/dispatch/orders/" + S(id)));
+  EXPECT_EQ(hist["assignments"][0]["escalated"], false) << hist.dump();
+  EXPECT_EQ(hist["assignments"][0]["planned_start_at"], ok(admin.get("/api/v1/service-orders/" + S(id)))["expected_at"]);
+}
+
+// The follow-up rules live in the database: an acceptance deadline that
+// passes while no server runs is acted on after the restart.
+TEST_F(DispatchFollowUpApi, AcceptanceTimeoutFiresAfterARestart) {
+  Net n;
+  int64_t id = 0;
+  {
+    auto admin = as("admin");
+    n = make_net(admin);
+    auto st = ok(admin.get("/api/v1/dispatch/settings"));
+    ok(admin.call("PUT", "/api/v1/dispatch/settings",
+                  json{{"accept_seconds", 2}, {"accept_action", "redispatch"}, {"start_action", "none"},
+                       {"version", st["version"]}}.dump()));
+    id = audited_order(admin, n);
+    settled(admin, id, "assigned");
+    EXPECT_EQ(provider_of(admin, id), n.a);
+    EXPECT_EQ(server_->stop(), 0) << server_->log();
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  server_->start();
+  auto admin = as("admin");
+  json hist = dispatch_when(admin, id, redispatched);
+  ASSERT_GE(hist["assignments"].size(), 2u) << hist.dump();
+  EXPECT_EQ(hist["assignments"][1]["outlet_unit_id"], n.b);
+  EXPECT_EQ(hist["assignments"][1]["mode"], "redispatch");
+  bool redispatch = false;
+  for (auto& e : items(admin.get("/api/v1/service-orders/" + S(id) + "/timeline")))
+    redispatch = redispatch || e["kind"] == "dispatch.redispatch";
+  EXPECT_TRUE(redispatch);
+}
+
 // Two server processes on one PostgreSQL database dispatch 1,000 orders
-// from the same queue: each order is assigned exactly once.
+// from the same queue: each order is assigned exactly once. The orders are
+// queued first (auto-dispatch off), then both servers race for the queue.
 TEST(DispatchTwoServers, ThousandOrdersEachAssignedExactlyOnce) {
   if (!on_postgres()) GTEST_SKIP() << "PostgreSQL only (set SHOUHOU_TEST_PG)";
   setenv("SHOUHOU_DISPATCH_TICK_MS", "200", 1);
@@ -567,6 +693,8 @@ TEST(DispatchTwoServers, ThousandOrdersEachAssignedExactlyOnce) {
   ServerProcess s1(db);
   ServerProcess s2(db);
   LoggedIn admin(s1.port(), "admin");
+  auto st = ok(admin.get("/api/v1/dispatch/settings"));
+  st = ok(admin.call("PUT", "/api/v1/dispatch/settings", json{{"auto_dispatch", false}, {"version", st["version"]}}.dump()));
   Net n = make_net(admin, json{{"capacity", {{{"order_type", "installation"}, {"per_day", 5000}}}}},
                    json{{"capacity", {{{"order_type", "installation"}, {"per_day", 5000}}}}});
   constexpr int kOrders = 1000;
@@ -579,6 +707,21 @@ TEST(DispatchTwoServers, ThousandOrdersEachAssignedExactlyOnce) {
   t1.join();
   t2.join();
   ASSERT_EQ(ids1.size() + ids2.size(), size_t(kOrders));
+  auto pending = [&] {
+    size_t k = 0;
+    std::string cursor;
+    for (int page = 0; page < 20; ++page) {
+      auto r = ok(admin.get("/api/v1/dispatch/queue?state=pending&limit=500&product_line_id=" + S(n.line) +
+                            (cursor.empty() ? "" : "&cursor=" + cursor)));
+      k += r["items"].size();
+      if (!r["next_cursor"].is_string()) break;
+      cursor = r["next_cursor"].get<std::string>();
+    }
+    return k;
+  };
+  ASSERT_EQ(pending(), size_t(kOrders)) << "all queued, none dispatched yet";
+  // Both servers take from the same queue now.
+  ok(admin.call("PUT", "/api/v1/dispatch/settings", json{{"auto_dispatch", true}, {"version", st["version"]}}.dump()));
   // Wait until neither server has pending work.
   for (int i = 0; i < 1200; ++i) {
     if (items(admin.get("/api/v1/dispatch/queue?state=pending&limit=10")).empty()) break;

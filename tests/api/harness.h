@@ -30,6 +30,9 @@ inline std::string env(const char* n, const char* def = "") {
   return v && *v ? v : def;
 }
 
+// The log of the server process started last: quoted when a request fails at the transport level.
+inline std::string last_server_log;
+
 inline bool on_postgres() { return !env("SHOUHOU_TEST_PG").empty(); }
 
 // A database URL for one test: a new SQLite file or a new PostgreSQL database.
@@ -63,6 +66,7 @@ class ServerProcess {
     port_file_ = env("SHOUHOU_TEST_TMP", "/tmp") + "/port_" + std::to_string(getpid()) + "_" + std::to_string(++n);
     std::filesystem::remove(port_file_);
     log_ = port_file_ + ".log";
+    last_server_log = log_;
     std::string bin = env("SHOUHOU_BINARY", SHOUHOU_BINARY);
     pid_ = fork();
     if (pid_ == 0) {
@@ -129,17 +133,31 @@ class Session {
     if (!bearer_.empty()) h.set("authorization", "Bearer " + bearer_);
     if (!body.empty() && !h.get("content-type")) h.set("content-type", "application/json");
     auto r = client_.request(method, target, body, h);
-    if (!r) throw std::runtime_error("request failed: " + r.error().message);
+    if (!r && tolerate_transport_errors_) return http::ClientResponse{};  // status 0: the connection died
+    if (!r) {
+      // A failed test, not an exception: one broken connection must not abort every later suite.
+      std::ifstream lf(last_server_log);
+      std::string log((std::istreambuf_iterator<char>(lf)), {});
+      if (log.size() > 4000) log = "..." + log.substr(log.size() - 4000);
+      ADD_FAILURE() << "request failed: " << method << " " << target << ": " << r.error().message
+                    << "\nserver log (" << last_server_log << "):\n" << log;
+      http::ClientResponse failed;
+      failed.body = "{}";
+      return failed;
+    }
     return *r;
   }
   http::ClientResponse get(const std::string& t) { return call("GET", t); }
   http::ClientResponse post(const std::string& t, const json& b, http::Headers h = {}) { return call("POST", t, b.dump(), h); }
   http::ClientResponse patch(const std::string& t, const json& b) { return call("PATCH", t, b.dump()); }
+  // For tests that kill the server: a dead connection answers status 0 instead of failing the test.
+  void tolerate_transport_errors() { tolerate_transport_errors_ = true; }
   void use_bearer(std::string token) { bearer_ = std::move(token); cookie_.clear(); csrf_.clear(); }
   void drop_csrf() { csrf_.clear(); }
 
  private:
   http::Client client_;
+  bool tolerate_transport_errors_ = false;
   std::string cookie_, csrf_, bearer_;
 };
 

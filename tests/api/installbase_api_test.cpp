@@ -421,6 +421,16 @@ TEST_F(InstallBaseApi, BadInputNamesTheField) {
   bad(admin.post(base + "/installation", json{{"date", "2024-01-01"}, {"engineer_user_id", 99999999}}), "engineer_user_id");
   bad(admin.call("POST", base + "/sale", "not json"), "body");
   bad(admin.get("/api/v1/assets?customer_id=x"), "customer_id");
+  // Id filters in the query: a number followed by junk is not that number.
+  for (const char* q : {"/api/v1/models?product_line_id=12abc", "/api/v1/service-items?product_line_id=12abc",
+                        "/api/v1/warranty-policies?product_line_id=12abc", "/api/v1/warranty-policies?product_line_id=-3",
+                        "/api/v1/assets?model_id=1.5", "/api/v1/contracts?customer_id=7x", "/api/v1/contracts?asset_id=0",
+                        "/api/v1/customers?parent_id=12abc", "/api/v1/org-units?parent_id=1e3", "/api/v1/users?org_unit_id=3x",
+                        "/api/v1/audit?user_id=2abc"}) {
+    std::string u = q;
+    SCOPED_TRACE(u);
+    bad(admin.get(u), u.substr(u.find('?') + 1, u.find('=') - u.find('?') - 1));
+  }
   bad(admin.post("/api/v1/product-lines", json{{"code", "有空格 x"}, {"name", "x"}}), "code");
   bad(admin.post("/api/v1/models", json{{"product_line_id", 99999999}, {"code", uniq("M")}, {"name", "x"}}), "product_line_id");
 }

@@ -4,6 +4,7 @@
 // fields, charges pricing and rounding, the seed 001 report, and scope.
 #include <regex>
 
+#include "core/pdf.h"
 #include "harness.h"
 
 using namespace shouhou;
@@ -430,6 +431,28 @@ TEST_F(OrdersApi, Seed001ReportTotalsAndSatisfaction) {
   EXPECT_EQ(rep["charges"]["totals"]["total_fen"], 132200);
   EXPECT_TRUE(rep.contains("contract"));
   EXPECT_EQ(rep["problem"]["service_group"], "上海徐汇家电服务部");
+  EXPECT_EQ(rep["problem"]["state_name"], "已派单");
+  EXPECT_EQ(rep["footer"]["owner"], "上海徐汇家电服务部");
+
+  // The same report as a PDF: a well-formed file whose text (UTF-16BE hex for
+  // STSong-Light / UniGB-UCS2-H) has the number, the totals and the rate.
+  auto pdf = agent.get(P + "/report.pdf");
+  ASSERT_EQ(pdf.status, 200) << pdf.body.substr(0, 300);
+  EXPECT_EQ(pdf.headers.get("content-type").value_or(""), "application/pdf");
+  auto objects = shouhou::pdf::check_structure(pdf.body);
+  ASSERT_TRUE(objects) << objects.error().message;
+  EXPECT_GE(*objects, 8u);
+  EXPECT_NE(pdf.body.find("/BaseFont /STSong-Light /Encoding /UniGB-UCS2-H"), std::string::npos);
+  for (const std::string& text : {o["number"].get<std::string>(), std::string("上海万力机械有限公司"), std::string("1,322.45"),
+                                  std::string("-0.45"), std::string("1,322.00"), std::string("75%"), std::string("去零"),
+                                  std::string("交货推迟至3月1日"), std::string("更换SY3240电机电刷")}) {
+    std::string hex = shouhou::pdf::hex_string(text);  // "<...>"; the text may be part of a longer string
+    EXPECT_NE(pdf.body.find(hex.substr(1, hex.size() - 2)), std::string::npos) << text;
+  }
+  // Scope: another provider gets the same 404 as for an unknown id.
+  auto provider2 = as("provider2");
+  EXPECT_EQ(provider2.get(P + "/report.pdf").status, 404);
+  EXPECT_EQ(provider2.get("/api/v1/service-orders/99999999/report.pdf").status, 404);
 }
 
 TEST_F(OrdersApi, WorkflowChangedWhileOrdersAreInFlight) {
@@ -501,7 +524,7 @@ TEST_F(OrdersApi, ProvidersAndEngineersSeeOnlyTheirOrders) {
   ok(dispatcher.post(P + "/assign", json{{"provider_unit_id", unit_id(admin, "SP-SH-XH")}}));
   EXPECT_EQ(ok(provider1.get(P))["id"], id);
   // provider2 probes by id: every door is 404, exactly like an unknown id.
-  for (const std::string& path : {P, P + "/timeline", P + "/report", P + "/charges", P + "/tasks", P + "/notes",
+  for (const std::string& path : {P, P + "/timeline", P + "/report", P + "/report.pdf", P + "/charges", P + "/tasks", P + "/notes",
                                   P + "/attachments", P + "/maintenance"}) {
     auto r = provider2.get(path);
     EXPECT_EQ(r.status, 404) << path << " " << r.body;
@@ -532,6 +555,64 @@ TEST_F(OrdersApi, ProvidersAndEngineersSeeOnlyTheirOrders) {
   json tl = ok(provider1.get(P + "/timeline"))["items"];
   for (auto& e : tl) reassigned = reassigned || e["kind"] == "reassign";
   EXPECT_TRUE(reassigned);
+}
+
+// The customers module shows a customer's orders (360 view, screen pop)
+// through the provider the orders module installs, with the orders' scope.
+TEST_F(OrdersApi, CustomerViewAndScreenPopListTheCustomersOrders) {
+  auto agent = as("agent"), dispatcher = as("dispatcher"), admin = as("admin"), provider1 = as("provider1"),
+       provider2 = as("provider2"), engineer1 = as("engineer1");
+  json o = repair(agent);
+  int64_t id = o["id"], cust = o["customer_id"];
+  const std::string C = "/api/v1/customers/" + S(cust) + "/360";
+  auto find = [](const json& list, int64_t oid) {
+    for (const auto& x : list)
+      if (x["id"] == oid) return x;
+    return json(nullptr);
+  };
+  // The screen pop's open orders of this customer (null: the caller does not see the customer).
+  auto pop_orders = [&](Session& s) {
+    json r = ok(s.get("/api/v1/cti/lookup?phone=13912345678"));
+    for (const auto& m : r["matches"])
+      if (m["customer"]["id"] == cust) return m["open_orders"];
+    return json(nullptr);
+  };
+  json c360 = ok(agent.get(C));
+  json row = find(c360["orders"], id);
+  ASSERT_TRUE(row.is_object()) << c360["orders"].dump();
+  EXPECT_EQ(row["number"], o["number"]);
+  EXPECT_EQ(row["state"], "created");
+  EXPECT_EQ(row["state_name"], "已创建");
+  EXPECT_EQ(row["open"], true);
+  EXPECT_EQ(row["serial"], "KFR35-2401-000101");
+  int64_t open_before = c360["stats"]["open_orders"];
+  EXPECT_GE(open_before, 1);
+  int64_t open_listed = 0;
+  for (const auto& x : c360["orders"]) open_listed += x["open"].get<bool>() ? 1 : 0;
+  EXPECT_EQ(open_listed, open_before);
+  EXPECT_TRUE(find(pop_orders(agent), id).is_object());
+
+  act(dispatcher, id, "audit");
+  ok(dispatcher.post("/api/v1/service-orders/" + S(id) + "/assign", json{{"provider_unit_id", unit_id(admin, "SP-SH-XH")}}));
+  EXPECT_EQ(find(pop_orders(provider1), id)["provider_name"], "上海徐汇家电服务部");
+  // Another provider and an engineer it is not assigned to never see it, whether or not they see the customer.
+  for (Session* s : {static_cast<Session*>(&provider2), static_cast<Session*>(&engineer1)}) {
+    auto r = s->get(C);
+    if (r.status == 200) EXPECT_TRUE(find(body(r)["orders"], id).is_null()) << r.body;
+    else EXPECT_EQ(r.status, 404) << r.body;
+    json pop = pop_orders(*s);
+    if (!pop.is_null()) EXPECT_TRUE(find(pop, id).is_null()) << pop.dump();
+  }
+
+  // Cancelled: off the screen pop and the open count, still in the 360 as closed.
+  act(dispatcher, id, "cancel", json{{"fields", {{"cancel_reason", "客户取消"}}}});
+  EXPECT_TRUE(find(pop_orders(agent), id).is_null());
+  c360 = ok(agent.get(C));
+  EXPECT_EQ(c360["stats"]["open_orders"].get<int64_t>(), open_before - 1);
+  row = find(c360["orders"], id);
+  ASSERT_TRUE(row.is_object());
+  EXPECT_EQ(row["open"], false);
+  EXPECT_EQ(row["state"], "cancelled");
 }
 
 TEST_F(OrdersApi, AttachmentsNotesAndLeads) {

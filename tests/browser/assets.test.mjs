@@ -47,14 +47,14 @@ test('agent: from the customer 360 page to an asset and its warranty status', T,
     assert.equal((await page.locator(tid('warranty-end-功率模块')).innerText()).trim(), '2027-01-14')
     assert.match(await page.locator(tid('warranty-contract')).innerText(), /FWHY-2025-0001/)
     assert.match(await page.locator(tid('warranty-response')).innerText(), /7x24.*2 小时响应.*4 小时上门/)
-    assert.match(await page.locator(tid('warranty-why')).innerText(), /overrides the policy/)
+    assert.match(await page.locator(tid('warranty-why')).innerText(), /FWHY-2025-0001.*优先于三包政策/)
     await shot(page, 'asset-warranty-contract')
 
     // Before the contract started, the warranty policy decides (unit in warranty until 2026-01-14).
     await setDate(page, '2024-06-01')
     await page.waitForFunction((s) => document.querySelector(s)?.textContent.trim() === '保内', tid('warranty-status'))
     assert.match(await page.locator(tid('warranty-contract')).innerText(), /无合约/)
-    assert.match(await page.locator(tid('warranty-why')).innerText(), /whole unit 24 months from sale 2024-01-15/)
+    assert.match(await page.locator(tid('warranty-why')).innerText(), /整机 24 个月，自销售日期 2024-01-15起/)
 
     // The full history: registered, sold, installed.
     const history = await page.locator(tid('asset-history')).innerText()
@@ -144,6 +144,60 @@ test('admin: creates a service item with grade prices and a key part on a model'
     await row.waitFor({ state: 'visible' })
     assert.match(await row.innerText(), /温度传感器[\s\S]*传感器/)
     await shot(page, 'model-components')
+    assert.deepEqual(page.errors, [])
+  })
+})
+
+test('admin: registers an asset, then its sale and its installation', T, async () => {
+  await withPage(browser, 'assets-register', {}, async (page) => {
+    await login(page, ADMIN)
+    await page.goto(BASE_URL + '/install-base')
+    await page.locator(tid('page-assets')).waitFor({ state: 'visible' })
+    const serial = 'REG-' + Date.now().toString(36).toUpperCase()
+    await page.locator(tid('asset-create')).click()
+    const form = page.locator(tid('asset-form'))
+    await form.locator(tid('asset-form-serial')).fill(serial)
+    // Without a model: refused, naming the field, nothing stored.
+    await form.locator(tid('asset-form-save')).click()
+    await form.getByText('model_id').first().waitFor({ state: 'visible' })
+    await form.locator(tid('asset-form-model')).click()
+    await page.locator(tid('asset-form-model-KFR-35GW/BP3')).click()
+    await form.locator(tid('asset-form-save')).click()
+    await page.locator(tid('page-asset')).waitFor({ state: 'visible' })
+    await page.waitForFunction(([s, v]) => document.querySelector(s)?.textContent.trim() === v, [tid('asset-serial'), serial])
+    assert.equal((await page.locator(tid('asset-status')).innerText()).trim(), '在库')
+
+    // The sale: a bad amount is caught in the form, a good one is stored in fen.
+    await page.locator(tid('asset-record-sale')).click()
+    const sale = page.locator(tid('asset-sale-form'))
+    await sale.locator(tid('asset-sale-invoice')).fill('FP-' + serial)
+    await sale.locator(tid('asset-sale-amount')).fill('12.345')
+    await sale.locator(tid('asset-sale-save')).click()
+    await sale.getByText('金额须为元').waitFor({ state: 'visible' })
+    await sale.locator(tid('asset-sale-amount')).fill('3,999.50')
+    await sale.locator(tid('asset-sale-save')).click()
+    await page.waitForFunction((s) => document.querySelector(s)?.textContent.trim() === '已售', tid('asset-status'))
+    assert.equal(await page.locator(tid('asset-record-sale')).count(), 0)
+
+    // The installation with a part fitted.
+    await page.locator(tid('asset-record-installation')).click()
+    const inst = page.locator(tid('asset-installation-form'))
+    await inst.locator(tid('asset-install-address')).fill('上海市徐汇区漕溪北路 88 号')
+    await inst.locator(tid('asset-install-add-part')).click()
+    await inst.locator(tid('asset-install-part-name-0')).fill('铜管加长 2 米')
+    await inst.locator(tid('asset-installation-save')).click()
+    await page.waitForFunction((s) => document.querySelector(s)?.textContent.trim() === '已安装', tid('asset-status'))
+    const history = page.locator(tid('asset-history'))
+    await history.getByText('安装').first().waitFor({ state: 'visible' })
+    for (const kind of ['登记', '销售', '安装']) assert.ok((await history.innerText()).includes(kind), `${kind} in history`)
+    // Sold and installed today: in warranty.
+    await page.waitForFunction((s) => document.querySelector(s)?.textContent.trim() === '保内', tid('warranty-status'))
+
+    const a = await page.evaluate(async (s) => (await (await fetch('/api/v1/assets?serial=' + s)).json()).items[0], serial)
+    assert.equal(a.sale.amount_fen, 399950)
+    assert.equal(a.sale.invoice_no, 'FP-' + serial)
+    assert.equal(a.installation.address, '上海市徐汇区漕溪北路 88 号')
+    assert.equal(a.installation.parts[0].name, '铜管加长 2 米')
     assert.deepEqual(page.errors, [])
   })
 })

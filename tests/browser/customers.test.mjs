@@ -34,7 +34,8 @@ test('agent: search a phone number and open the customer 360 page', T, async () 
 
     await link.click()
     await page.locator(tid('page-customer-360')).waitFor({ state: 'visible' })
-    assert.equal((await page.locator(tid('c360-name')).innerText()).trim(), '上海万力机械有限公司')
+    // The page shows before its data arrives: wait for the name, then read the rest.
+    await page.locator(tid('c360-name')).getByText('上海万力机械有限公司').waitFor({ state: 'visible' })
     assert.equal((await page.locator(tid('c360-tier')).innerText()).trim(), 'VIP 客户')
     // Tabs: 资料 / 联系人 / 地址 / 资产 / 合约 / 工单 / 历史
     const tabs = await page.locator(tid('c360-tabs') + ' .el-tabs__item').allInnerTexts()
@@ -55,7 +56,8 @@ test('screen pop: a caller number opens the customer directly', T, async () => {
     // The contact's mobile, as a CTI system would pass it.
     await page.goto(BASE_URL + '/customers/pop?phone=' + encodeURIComponent('+86 139 0188 8888'))
     await page.locator(tid('page-customer-360')).waitFor({ state: 'visible' })
-    assert.equal((await page.locator(tid('c360-name')).innerText()).trim(), '上海万力机械有限公司')
+    // The page shows before its data arrives: wait for the name, then read the rest.
+    await page.locator(tid('c360-name')).getByText('上海万力机械有限公司').waitFor({ state: 'visible' })
     // An unknown number stays on the pop page and says so.
     await page.goto(BASE_URL + '/customers/pop?phone=13700000001')
     await page.locator(tid('page-customer-pop')).getByText('未找到号码').waitFor({ state: 'visible' })

@@ -50,6 +50,12 @@ test('board shows an engineer status change from another session without reload'
     assert.equal((await tag.innerText()).trim(), label)
     assert.equal(await d.evaluate(() => window.__noReload), 42, 'the board page was not reloaded')
     await shot(d, 'dispatch-board-after')
+    // Filter by region at province level: Shandong keeps the Jinan engineer, drops the Beijing one.
+    await d.locator(tid('board-engineers') + ' tbody tr', { hasText: '吴磊' }).waitFor({ state: 'visible' })
+    await d.locator(tid('board-area') + ' input').click()
+    await d.locator('.el-cascader-node', { hasText: '山东省' }).locator('.el-radio').click()
+    await d.locator(tid('board-engineers') + ' tbody tr', { hasText: '吴磊' }).waitFor({ state: 'detached', timeout: 10_000 })
+    await row.waitFor({ state: 'visible' })
     assert.deepEqual(d.errors, [])
     assert.deepEqual(e.errors, [])
   } catch (err) {
@@ -92,6 +98,13 @@ test('board lists an order no outlet may take, with the reason, and dispatches i
     await shot(page, 'dispatch-candidates')
     await bj.locator('button').click()
     await row.waitFor({ state: 'detached', timeout: 10_000 })
+    // The order shows how it was dispatched: by hand, to the Beijing outlet, past the failed authorisation.
+    await page.goto(BASE_URL + '/orders/' + made.id)
+    const card = page.locator(tid('order-decision') + '[data-mode="manual"]')
+    await card.waitFor({ state: 'visible' })
+    await card.locator(tid('decision-candidates')).getByText('北京朝阳售后服务网点').waitFor({ state: 'visible' })
+    await card.getByText('未授权产品线').waitFor({ state: 'visible' })
+    await shot(page, 'order-dispatch-decision')
     assert.deepEqual(page.errors, [])
   } finally {
     await context.close()

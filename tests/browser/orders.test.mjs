@@ -76,6 +76,30 @@ test('agent: a phone call becomes a repair order, warranty shown before saving',
   })
 })
 
+test('agent: the screen pop and the customer 360 list the open order with a link to it', T, async () => {
+  assert.ok(orderId, 'the intake test created the order')
+  await withPage(browser, 'orders-customer', {}, async (page) => {
+    await login(page, { username: 'agent', password: PW })
+    await page.goto(BASE_URL + '/customers/pop?phone=13912345678&auto=0')
+    const popLink = page.locator(tid('pop-order-' + orderNumber))
+    await popLink.waitFor({ state: 'visible' })
+    await popLink.click()
+    await page.locator(tid('page-order')).waitFor({ state: 'visible' })
+    assert.equal((await page.locator(tid('order-number')).innerText()).trim(), orderNumber)
+    const api = await apiAs(page, 'agent')
+    const o = await api.get('/service-orders/' + orderId)
+    await page.goto(BASE_URL + '/customers/' + o.customer_id)
+    await page.locator(tid('c360-open-orders')).waitFor({ state: 'visible' })
+    assert.ok(Number(await page.locator(tid('c360-open-orders')).innerText()) >= 1)
+    await page.locator(tid('c360-tabs')).getByRole('tab', { name: /工单/ }).click()
+    const link = page.locator(tid('c360-order-' + orderNumber))
+    await link.waitFor({ state: 'visible' })
+    await link.click()
+    await page.waitForURL(new RegExp('/orders/' + orderId + '$'))
+    assert.deepEqual(page.errors, [])
+  })
+})
+
 test('dispatcher: audits the order and assigns it by hand', T, async () => {
   assert.ok(orderId, 'the intake test created the order')
   await withPage(browser, 'orders-dispatch', {}, async (page) => {
@@ -162,7 +186,59 @@ test('agent: revisit with satisfaction; the report prints the seed 001 blocks', 
     for (const block of ['客户信息', '客户资产', '问题范围', '服务合约', '服务便笺', '任务安排', '维护处理', '客户满意度', '零部件及工时'])
       await page.getByText(block, { exact: false }).first().waitFor({ state: 'visible' })
     await page.getByText('上海万力机械有限公司').first().waitFor({ state: 'visible' })
+    assert.equal((await page.locator(tid('report-state')).innerText()).trim(), '已关闭')
+    // The PDF of the same report, linked from the page.
+    const href = await page.locator(tid('report-pdf')).getAttribute('href')
+    assert.equal(href, `/api/v1/service-orders/${list.items[0].id}/report.pdf`)
+    const pdf = await page.context().request.get(BASE_URL + href)
+    assert.equal(pdf.status(), 200)
+    assert.equal(pdf.headers()['content-type'], 'application/pdf')
+    assert.equal((await pdf.body()).subarray(0, 8).toString('latin1'), '%PDF-1.4')
     await shot(page, 'orders-report')
+    assert.deepEqual(page.errors, [])
+  })
+})
+
+test('admin: adds a "parts waiting" state in the workflow editor; it is saved as a new version', T, async () => {
+  await withPage(browser, 'orders-workflow-editor', {}, async (page) => {
+    await login(page, { username: 'admin', password: PW })
+    const api = await apiAs(page, 'admin')
+    const before = await api.get('/workflows/repair')
+    await page.goto(BASE_URL + '/workflows')
+    await page.locator(tid('page-workflows')).waitFor({ state: 'visible' })
+    await page.locator(tid('wf-repair')).click()
+    await page.locator(tid('wf-state-code-0')).waitFor({ state: 'visible' })
+    assert.equal(await page.locator(tid('wf-state-code-0')).inputValue(), before.states[0].code)
+    // A state: 待料 (parts_waiting), entered from on site and left when the parts arrive.
+    const s = before.states.length
+    await page.locator(tid('wf-add-state')).click()
+    await page.locator(tid('wf-state-code-' + s)).fill('parts_waiting')
+    await page.locator(tid('wf-state-name-' + s)).fill('待料')
+    await page.locator(tid('wf-state-en-' + s)).fill('Parts waiting')
+    const pick = async (sel, option) => {
+      await page.locator(tid(sel)).click()
+      // Filter first: the list is longer than the dropdown, and a long list scrolls while it animates.
+      await page.keyboard.type(option)
+      await page.locator('.el-select-dropdown__item:visible', { hasText: new RegExp('^' + option + '$') }).click()
+      await page.keyboard.press('Escape')
+    }
+    let n = before.transitions.length
+    for (const [action, name, from, to] of [['wait_parts', '待料', 'on_site', 'parts_waiting'], ['parts_arrived', '到料', 'parts_waiting', 'on_site']]) {
+      await page.locator(tid('wf-add-transition')).click()
+      await page.locator(tid('wf-tr-action-' + n)).fill(action)
+      await page.locator(tid('wf-tr-name-' + n)).fill(name)
+      await pick('wf-tr-from-' + n, from)
+      await pick('wf-tr-to-' + n, to)
+      n++
+    }
+    await page.locator(tid('wf-save')).click()
+    await page.locator('.el-message--success').first().waitFor({ state: 'visible' })
+    await page.locator(tid('wf-repair')).getByText(`v${before.version + 1}`).waitFor({ state: 'visible' })
+    const after = await api.get('/workflows/repair')
+    assert.equal(after.version, before.version + 1)
+    assert.ok(after.states.some((x) => x.code === 'parts_waiting' && x.name === '待料'), JSON.stringify(after.states))
+    const wait = after.transitions.find((x) => x.action === 'wait_parts')
+    assert.deepEqual([wait.from, wait.to, wait.permission], [['on_site'], 'parts_waiting', 'order.work'])
     assert.deepEqual(page.errors, [])
   })
 })

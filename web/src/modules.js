@@ -37,11 +37,12 @@ import customers from './modules/customers/index.js'
 import products from './modules/products/index.js'
 import assets from './modules/assets/index.js'
 import contracts from './modules/contracts/index.js'
+import imports from './modules/imports/index.js'
 import dispatch from './modules/dispatch/index.js'
 import orders from './modules/orders/index.js'
 import claims from './modules/claims/index.js'
 
-export const modules = [core, admin, customers, products, assets, contracts, dispatch, claims, orders]
+export const modules = [core, admin, customers, products, assets, contracts, imports, dispatch, claims, orders]
 
 function byOrder(a, b) {
   return (a.order ?? 500) - (b.order ?? 500)

@@ -20,5 +20,17 @@ export function modelText(a) {
   return [a.model_code, a.model_name].filter(Boolean).join(' ')
 }
 
+// A warranty reason ({code, args, text: {en, 'zh-CN'}}) in the UI language.
+export function reasonText(r) {
+  if (!r) return ''
+  const texts = r.text || {}
+  return texts[i18n.global.locale.value] || texts.en || r.code
+}
+const NOT_APPLIED = new Set(['contract_inactive', 'contract_not_started', 'contract_expired'])
+export const notAppliedReasons = (w) => ((w && w.reasons) || []).filter((r) => NOT_APPLIED.has(r.code))
+
+// Today in China (UTC+8), the business calendar: "YYYY-MM-DD".
+export const todayCn = () => new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10)
+
 // Basis points as a discount: 1000 -> "10%".
 export const pct = (bp) => (bp == null ? '' : (bp / 100).toFixed(bp % 100 ? 2 : 0) + '%')
