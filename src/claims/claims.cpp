@@ -4,6 +4,7 @@
 
 #include "core/input.h"
 #include "core/util.h"
+#include "customers/customers.h"
 #include "installbase/installbase.h"
 #include "orders/orders.h"
 #include "warranty/warranty.h"
@@ -142,9 +143,9 @@ Result<Claim> gather(Conn& c, int64_t order_id, const json& o, const std::string
       f.owner_matches = owner == customer_id;
       if (!f.owner_matches) {
         // A national customer and its sites are one customer for claims.
-        auto rel = TRY(c.one("SELECT COUNT(*) FROM customers WHERE (id = ? AND parent_id = ?) OR (id = ? AND parent_id = ?)",
-                             {owner, customer_id, customer_id, owner}));
-        f.owner_matches = rel && rel->i(0) > 0;
+        auto a = TRY(customers::find_ref(c, owner));
+        auto b = TRY(customers::find_ref(c, customer_id));
+        f.owner_matches = a && b && (a->parent_id == customer_id || b->parent_id == owner);
       }
     }
     std::string asset_prov = asset->install_division_code ? asset->install_division_code->substr(0, 2) : "";

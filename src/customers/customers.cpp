@@ -1028,10 +1028,16 @@ Result<PurchaseResult> record_purchase(api::WriteTx& tx, int64_t customer_id, co
   return res;
 }
 
-Result<CustomerRef> customer_in_scope(Conn& c, const http::Principal& who, int64_t id) {
+Result<std::optional<CustomerRef>> find_ref(Conn& c, int64_t id) {
   auto row = TRY(c.one("SELECT id, org_path, name, tier, type, parent_id FROM customers WHERE id = ?", {id}));
-  if (!row || !who.reaches(row->s(1))) return api::not_found("customer", id);
-  return CustomerRef{row->i(0), row->s(1), row->s(2), row->s(3), row->s(4), row->oi(5)};
+  if (!row) return std::optional<CustomerRef>();
+  return std::optional<CustomerRef>(CustomerRef{row->i(0), row->s(1), row->s(2), row->s(3), row->s(4), row->oi(5)});
+}
+
+Result<CustomerRef> customer_in_scope(Conn& c, const http::Principal& who, int64_t id) {
+  auto ref = TRY(find_ref(c, id));
+  if (!ref || !who.reaches(ref->org_path)) return api::not_found("customer", id);
+  return std::move(*ref);
 }
 
 Result<std::vector<int64_t>> find_by_phone(Conn& c, const http::Principal& who, std::string_view raw,

@@ -74,6 +74,8 @@ struct CustomerRef {
   std::string type;
   std::optional<int64_t> parent_id;
 };
+// A customer by id in any scope (background jobs, other modules' checks); nullopt when unknown.
+Result<std::optional<CustomerRef>> find_ref(store::Conn& c, int64_t id);
 // A customer the principal reaches, or not_found (same error as an unknown id).
 Result<CustomerRef> customer_in_scope(store::Conn& c, const http::Principal& who, int64_t id);
 // Ids of the customers (in the principal's scope) having this phone number,

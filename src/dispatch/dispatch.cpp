@@ -656,8 +656,8 @@ Result<json> manual_assign(api::WriteTx& tx, const json& item, const std::string
   if (!unit || !who.reaches(unit->s(1)) || unit->s(2) != "provider")
     return Error::invalid(in.field("unit_id") + ": " + std::to_string(unit_id) + " is not a service outlet you can dispatch to",
                           in.field("unit_id"));
-  auto outlet = TRY(c.one("SELECT active FROM outlets WHERE unit_id = ?", {unit_id}));
-  if (unit->i(3) == 0 || (outlet && outlet->i(0) == 0))
+  auto outlet_active = TRY(network::outlet_active(c, unit_id));
+  if (unit->i(3) == 0 || outlet_active == false)
     return Error::conflict("outlet " + std::to_string(unit_id) + " is suspended", in.field("unit_id"));
   if (engineer_id) {
     auto e = TRY(c.one("SELECT u.id FROM users u WHERE u.id = ? AND u.org_unit_id = ? AND u.active = 1 AND EXISTS "

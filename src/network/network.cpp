@@ -795,6 +795,12 @@ void engineer_routes(http::Router& r, api::Platform& p) {
 
 }  // namespace
 
+Result<std::optional<bool>> outlet_active(Conn& c, int64_t unit_id) {
+  auto row = TRY(c.one("SELECT active FROM outlets WHERE unit_id = ?", {unit_id}));
+  if (!row) return std::optional<bool>();
+  return std::optional<bool>(row->i(0) != 0);
+}
+
 Result<std::vector<Outlet>> load_outlets(Conn& c) {
   auto rows = TRY(c.query(std::string(kOutletSelect) + " AND o.id IS NOT NULL ORDER BY u.id"));
   std::vector<OutletRec> recs;

@@ -59,6 +59,9 @@ Result<std::vector<std::pair<int64_t, std::string>>> status_changes_since(store:
 // satisfaction without bumping the revision.
 Result<std::vector<std::pair<int64_t, int64_t>>> satisfaction_changes_since(store::Conn& c, int64_t after_ms);
 
+// Whether the provider unit's outlet settings allow dispatch; nullopt when it has none (defaults apply).
+Result<std::optional<bool>> outlet_active(store::Conn& c, int64_t unit_id);
+
 // Plain upserts for demo data and imports (no scope checks, no audit; they
 // bump the revision). unit_id / user_id must exist.
 Result<void> save_outlet(store::Conn& c, const Outlet& o);

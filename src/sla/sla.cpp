@@ -9,6 +9,7 @@
 #include "contracts/contracts.h"
 #include "core/input.h"
 #include "core/util.h"
+#include "customers/customers.h"
 #include "orders/orders.h"
 
 namespace shouhou::sla {
@@ -260,8 +261,8 @@ Result<Terms> terms_for(Conn& c, const json& order, int64_t now) {
   int64_t customer_id = jint(order, "customer_id");
   int64_t contract_id = jint(order, "contract_id");
   if (customer_id) {
-    auto row = TRY(c.one("SELECT tier FROM customers WHERE id = ?", {customer_id}));
-    if (row) t.tier = row->s(0);
+    auto ref = TRY(customers::find_ref(c, customer_id));
+    if (ref) t.tier = ref->tier;
   }
   if (contract_id && customer_id) {
     auto list = TRY(contracts::contracts_of_customers(c, {customer_id}));
