@@ -145,6 +145,8 @@ test('provider at phone width: accepts, goes on site, records fault and charges,
     await page.locator(tid('comp-resolution')).fill('补焊铜管并加氟')
     await page.locator(tid('comp-save')).click()
     await page.locator('.el-message--success').first().waitFor({ state: 'visible' })
+    // Saving reloads the order, which redraws the charges editor: add lines only after that.
+    await page.waitForLoadState('networkidle')
 
     // A priced service item; its price is the central one for grade A.
     await page.locator(tid('charge-add-service')).click()
