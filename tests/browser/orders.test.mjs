@@ -221,7 +221,10 @@ test('admin: adds a "parts waiting" state in the workflow editor; it is saved as
       await page.locator(tid(sel)).click()
       // Filter first: the list is longer than the dropdown, and a long list scrolls while it animates.
       await page.keyboard.type(option)
-      await page.locator('.el-select-dropdown__item:visible', { hasText: new RegExp('^' + option + '$') }).click()
+      // Scope to this select's own list (its input's aria-controls): the previous select's dropdown may
+      // still be fading out and shows the same options.
+      const list = await page.locator(tid(sel)).locator('input').first().getAttribute('aria-controls')
+      await page.locator(`[id="${list}"] .el-select-dropdown__item`, { hasText: new RegExp('^' + option + '$') }).click()
       await page.keyboard.press('Escape')
     }
     let n = before.transitions.length
