@@ -28,7 +28,7 @@ cmake -S . -B $BUILD -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C $BUILD -j"$(nproc)" shouhou $( [ -f $BUILD/build.ninja ] && ninja -C $BUILD -t targets all | grep -q '^micro_bench:' && echo micro_bench )
 TMP=$(mktemp -d /tmp/shouhou-bench.XXXXXX)
 PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; scripts/pg.sh stop "$TMP/pg" >/dev/null 2>&1; rm -rf "$TMP"; }
+cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; scripts/pg.sh stop "$TMP/pg" >/dev/null 2>&1; scripts/pg.sh stop "$TMP/pg-import" >/dev/null 2>&1; rm -rf "$TMP"; }
 trap cleanup EXIT
 
 echo "=== $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -167,6 +167,28 @@ for b in $BACKENDS; do
     postgres) run_backend postgres "$(scripts/pg.sh start "$TMP/pg" | tail -1)" "$PG_SCALE" ;;
   esac
 done
+# Bulk import (issue 3): BENCH_IMPORT_ROWS install-base rows (scripts/gen_import_csv.py) through
+# `shouhou import` (the API job's code on the calling thread) into the fixed demo data; rows/s wall and
+# CPU us per row. 0 skips it.
+IMPORT_ROWS=${BENCH_IMPORT_ROWS:-200000}
+if [ "$IMPORT_ROWS" -gt 0 ]; then
+  echo
+  echo "=== bulk import: $IMPORT_ROWS install-base rows (owner found or created, asset, 3 timeline events, purchase)"
+  python3 scripts/gen_import_csv.py "$IMPORT_ROWS" "$TMP/import.csv"
+  for b in $BACKENDS; do
+    case $b in
+      sqlite) IDB="$TMP/import.db" ;;
+      postgres) IDB="$(scripts/pg.sh start "$TMP/pg-import" | tail -1)" ;;  # a fresh server
+    esac
+    $BUILD/shouhou --db "$IDB" demo >/dev/null
+    out=$( { /usr/bin/time -f 'cpu_s=%U %S' $BUILD/shouhou --db "$IDB" import --kind install_base "$TMP/import.csv"; } 2>&1 )
+    awk -v b="$b" -v load="$(cut -d' ' -f1 /proc/loadavg)" '/^import [0-9]+ / {line = $0} /^cpu_s=/ {cpu = substr($1, 7) + $2}
+      END {n = 0; if (match(line, /: [0-9]+ rows/)) n = substr(line, RSTART + 2, RLENGTH - 7);
+           printf "| %-8s | %s | CPU %.1f s = %.0f us/row | load %s |\n", b, line, cpu, (n > 0 ? 1e6 * cpu / n : 0), load}' <<<"$out"
+    if [ "$b" = postgres ]; then scripts/pg.sh stop "$TMP/pg-import" >/dev/null 2>&1 || true; fi
+  done
+fi
+
 echo
 echo "=== data sets"
 cat "$TMP/gen-summary"

@@ -1,4 +1,5 @@
 #include "app/app.h"
+#include "app/event_relay.h"
 
 #include <filesystem>
 #include <fstream>
@@ -108,6 +109,7 @@ struct App::Impl {
   Config cfg;
   http::Router router;
   std::unique_ptr<http::Server> server;
+  std::unique_ptr<EventRelay> relay;  // destroyed after the scheduler (whose jobs publish), before server
   api::DomainBus bus;
   api::Platform platform;
   api::Scheduler scheduler;  // declared after platform: its jobs stop first
@@ -189,7 +191,11 @@ http::Server* App::server() { return impl_->server.get(); }
 
 Result<uint16_t> App::start() {
   impl_->server = std::make_unique<http::Server>(impl_->router, impl_->cfg.server);
-  impl_->platform.events = &impl_->server->events();
+  // Events also reach the other servers on a shared (PostgreSQL) database.
+  impl_->relay = std::make_unique<EventRelay>(impl_->server->events(), impl_->db);
+  if (auto r = impl_->relay->start(); !r)
+    spdlog::warn("live events stay on this server: {}", r.error().message);
+  impl_->platform.events = impl_->relay.get();
   impl_->server->set_ws_authorizer([this](Request& req) {
     auto p = impl_->auth.authenticate(req);
     return p && *p;

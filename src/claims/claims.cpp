@@ -151,9 +151,18 @@ Result<Claim> gather(Conn& c, int64_t order_id, const json& o, const std::string
     std::string asset_prov = asset->install_division_code ? asset->install_division_code->substr(0, 2) : "";
     std::string site_code = o.contains("site") && o["site"].is_object() ? jstr(o["site"], "county_code") : "";
     f.far = asset_prov.size() == 2 && site_code.size() >= 2 && site_code.substr(0, 2) != asset_prov;
-    if (auto ck = warranty::check(c, f.serial, *warranty::parse_date(f.claim_day)); ck && ck->decision.unit_end)
+    // At creation the order carries the warranty decision made for it moments
+    // ago on the same day (orders::create): no need to decide again.
+    const json* made = stage == "created" && o.contains("decision") && o["decision"].is_object() &&
+                               o["decision"].contains("unit_end") ? &o["decision"]["unit_end"] : nullptr;
+    if (made) {
+      if (made->is_string())
+        if (auto end = warranty::parse_date(made->get<std::string>()))
+          f.days_to_end = static_cast<int>(warranty::to_days(*end) - warranty::to_days(*warranty::parse_date(f.claim_day)));
+    } else if (auto ck = warranty::check(c, f.serial, *warranty::parse_date(f.claim_day)); ck && ck->decision.unit_end) {
       f.days_to_end = static_cast<int>(warranty::to_days(*ck->decision.unit_end) -
                                        warranty::to_days(*warranty::parse_date(f.claim_day)));
+    }
   }
   for (const auto& r : TRY(c.query("SELECT number FROM service_orders WHERE serial = ? AND id <> ? AND closed_at IS NULL "
                                    "AND completed_at IS NULL ORDER BY id LIMIT 10",

@@ -990,31 +990,7 @@ Result<PurchaseResult> record_purchase(Conn& c, int64_t customer_id, const Purch
   return res;
 }
 
-Result<void> record_purchases(Conn& c, const std::vector<std::pair<int64_t, Purchase>>& purchases) {
-  if (purchases.empty()) return {};
-  auto th = TRY(tier_thresholds(c));
-  std::map<int64_t, int64_t> added;
-  int64_t now = now_ms();
-  for (const auto& [customer_id, p] : purchases) {
-    if (p.amount_fen <= 0) return Error::invalid("amount_fen must be positive", "amount_fen");
-    auto n = TRY(c.exec("INSERT INTO customer_purchases (customer_id, org_path, amount_fen, source, reference, "
-                        "purchased_on, note, created_by, version, created_at, updated_at) SELECT id, org_path, ?, ?, ?, "
-                        "?, ?, ?, 1, ?, ? FROM customers WHERE id = ?",
-                        {p.amount_fen, p.source, opt(p.reference), opt(p.purchased_on), opt(p.note),
-                         p.created_by ? store::Value(*p.created_by) : store::Value(), now, now, customer_id}));
-    if (n == 0) return api::not_found("customer", customer_id);
-    added[customer_id] += p.amount_fen;
-  }
-  for (const auto& [id, amount] : added) {
-    // Relative update, as record_purchase: concurrent sales add up. The tier
-    // is tier_for() of the new total, in the same statement (one index
-    // update per customer: this runs for every row of a bulk import).
-    TRY(c.exec("UPDATE customers SET purchase_total_fen = purchase_total_fen + ?, tier = CASE WHEN purchase_total_fen + ? "
-               ">= ? THEN 'vip' WHEN purchase_total_fen + ? >= ? THEN 'key' ELSE 'small' END, updated_at = ? WHERE id = ?",
-               {amount, amount, th.vip_min_fen, amount, th.key_min_fen, now, id}));
-  }
-  return {};
-}
+// record_purchases: bulk.cpp (multi-row statements).
 
 Result<PurchaseResult> record_purchase(api::WriteTx& tx, int64_t customer_id, const Purchase& p) {
   auto row = TRY(tx.db.one("SELECT org_path FROM customers WHERE id = ?", {customer_id}));

@@ -129,6 +129,20 @@ struct NewCustomer {
   std::vector<Address> addresses;        // the first is the default
 };
 Result<int64_t> insert_customer(store::Conn& c, const NewCustomer& n);
+// Many at once (bulk imports, src/customers/bulk.cpp): the same rows, with
+// multi-row INSERTs for customers without contacts or addresses (the others
+// go through insert_customer). The new ids, in list order.
+Result<std::vector<int64_t>> insert_customers(store::Conn& c, const std::vector<NewCustomer>& list);
+
+// The import's customer key: for each (normalised phone, normalize_text(name))
+// the customers having that phone (customer or contact) and name, by id, any
+// scope (the caller applies its own). Keys without a match are absent.
+struct CustomerKeyMatch {
+  int64_t id = 0;
+  std::string org_path;
+};
+Result<std::map<std::pair<std::string, std::string>, std::vector<CustomerKeyMatch>>> find_by_phone_and_name(
+    store::Conn& c, const std::vector<std::pair<std::string, std::string>>& keys);
 
 // ---- pure rules (unit-tested) -------------------------------------------
 // Text for matching names and addresses: ASCII and full-width letters folded

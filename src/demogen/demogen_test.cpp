@@ -14,13 +14,18 @@
 
 #include "app/app.h"
 #include "app/demo.h"
+#include "auth/permissions.h"
+#include "core/util.h"
 #include "demogen/demogen.h"
+#include "orders/history.h"
+#include "orders/orders.h"
 
 namespace shouhou::demogen {
 namespace {
 
 namespace fs = std::filesystem;
 using store::Conn;
+using api::json;
 
 std::string unique_name() {
   static std::atomic<int> counter{0};
@@ -240,6 +245,161 @@ TEST_P(DemogenTest, DataHangTogether) {
   o.counts = tiny();
   auto again = generate(p, o);
   EXPECT_FALSE(again.ok());
+}
+
+// The history writer and the live path (create, transition, assign) leave
+// the same order and the same workflow timeline for the same steps.
+http::Principal all_powers(int64_t user, const std::string& name, int64_t unit, const std::string& path,
+                           const std::string& type) {
+  http::Principal p;
+  p.user_id = user;
+  p.username = p.display_name = name;
+  p.org_unit_id = unit;
+  p.org_path = path;
+  p.org_type = type;
+  for (const auto& pi : auth::permission_catalogue()) p.permissions.push_back(pi.code);
+  std::sort(p.permissions.begin(), p.permissions.end());
+  return p;
+}
+
+TEST_P(DemogenTest, HistoryWritesWhatTheLivePathWrites) {
+  auto db = generated(3);
+  ASSERT_TRUE(db);
+  api::DomainBus bus;
+  api::Platform p{*db};
+  p.bus = &bus;
+  app::wire_modules(p);
+  struct Pick { int64_t customer, engineer, provider, branch; std::string eng_name, provider_path, county; };
+  auto pick = db->read_as([&](Conn& c) -> Result<Pick> {
+    auto e = TRY(c.one("SELECT u.id, u.username, o.id, o.path FROM users u JOIN org_units o ON o.id = u.org_unit_id "
+                       "WHERE o.type = 'provider' AND u.username LIKE 'eng%' ORDER BY u.id LIMIT 1"));
+    auto k = TRY(c.one("SELECT c.id, a.county_code, c.org_unit_id FROM customers c JOIN customer_addresses a ON "
+                       "a.customer_id = c.id ORDER BY c.id LIMIT 1"));
+    return Pick{k->i(0), e->i(0), e->i(2), k->i(2), e->s(1), e->s(3), k->s(1)};
+  });
+  ASSERT_TRUE(pick.ok()) << pick.error().message;
+  auto hq = db->read_as([&](Conn& c) -> Result<std::pair<int64_t, std::string>> {
+    auto r = TRY(c.one("SELECT id, path FROM org_units WHERE parent_id IS NULL"));
+    return std::make_pair(r->i(0), r->s(1));
+  });
+  ASSERT_TRUE(hq.ok());
+  http::Principal agent = all_powers(1, "admin", hq->first, hq->second, "hq");
+  http::Principal eng = all_powers(pick->engineer, pick->eng_name, pick->provider, pick->provider_path, "provider");
+  const int64_t t0 = 1'700'000'000'000;
+  const int64_t m = 60'000;
+  const json decision{{"mode", "test"}, {"reason", "nearest"}};
+
+  // Live: create, audit, assign (dispatch), accept, arrive.
+  auto live = db->write_as([&](Conn& c) -> Result<int64_t> {
+    ScopedClock clock(t0);
+    api::WriteTx tx(c, &agent, "test");
+    json body{{"type", "installation"}, {"customer_id", pick->customer}, {"priority", "high"},
+              {"contact", {{"name", "张三"}, {"phone", "13800138000"}}},
+              {"site", {{"address", "历下区1号"}, {"county_code", pick->county}}}, {"description", "新机安装"}};
+    json o = TRY(orders::create(tx, body));
+    int64_t id = o["id"].get<int64_t>();
+    clock.set(t0 + 10 * m);
+    TRY(orders::transition(tx, id, "audit"));
+    clock.set(t0 + 20 * m);
+    TRY(orders::assign(tx, id, pick->provider, pick->engineer, decision));
+    api::WriteTx as_eng(c, &eng, "test");
+    clock.set(t0 + 30 * m);
+    TRY(orders::transition(as_eng, id, "accept"));
+    clock.set(t0 + 90 * m);
+    TRY(orders::transition(as_eng, id, "arrive"));
+    return id;
+  });
+  ASSERT_TRUE(live.ok()) << live.error().message;
+
+  orders::HistoricOrder h;
+  h.type = "installation";
+  h.priority = "high";
+  h.creator = &agent;
+  h.created_at = t0;
+  h.customer_id = pick->customer;
+  h.description = "新机安装";
+  auto steps = [&]() {
+    std::vector<orders::HistoricStep> v(4);
+    v[0].action = "audit", v[0].who = &agent, v[0].at = t0 + 10 * m;
+    v[1].action = "dispatch", v[1].who = &agent, v[1].at = t0 + 20 * m;
+    v[1].provider_unit_id = pick->provider, v[1].engineer_id = pick->engineer, v[1].decision = decision;
+    v[2].action = "accept", v[2].who = &eng, v[2].at = t0 + 30 * m;
+    v[3].action = "arrive", v[3].who = &eng, v[3].at = t0 + 90 * m;
+    return v;
+  };
+  h.steps = steps();
+  // The site and the unit as create() resolved them for the live order.
+  auto facts = db->read_as([&](Conn& c) -> Result<json> { return *TRY(orders::find(c, *live)); });
+  ASSERT_TRUE(facts.ok());
+  h.contact = (*facts)["contact"];
+  h.site = (*facts)["site"];
+  h.county_code = pick->county;
+  h.org_unit_id = pick->branch;
+  auto hist = db->write_as([&](Conn& c) -> Result<int64_t> {
+    api::WriteTx tx(c, nullptr, "test");
+    auto ids = TRY(orders::record_history(tx, {h}));
+    return ids.at(0);
+  });
+  ASSERT_TRUE(hist.ok()) << hist.error().message;
+
+  auto row = [&](int64_t id) {
+    return db->read_as([&](Conn& c) -> Result<std::string> {
+      auto r = TRY(c.one("SELECT type, channel, state, state_entered_at, customer_id, contact_json, site_json, county_code, "
+                         "priority, description, org_unit_id, org_path, provider_unit_id, engineer_id, decision_json, "
+                         "fields_json, completed_at, closed_at, created_by, version, created_at, updated_at, "
+                         "substr(number, 1, 10) FROM service_orders WHERE id = ?", {id}));
+      std::string s;
+      for (size_t i = 0; i < r->cols.size(); ++i) s += r->s(i) + "|";
+      for (const auto& t : TRY(c.query("SELECT org_path, at, kind, action, from_state, to_state, user_id, username, "
+                                       "result, remark, detail_json FROM order_timeline WHERE order_id = ? AND kind IN "
+                                       "('transition', 'assign', 'reassign') ORDER BY id", {id}))) {
+        s += "\n";
+        for (size_t i = 0; i < t.cols.size(); ++i) s += t.s(i) + "|";
+      }
+      return s;
+    });
+  };
+  auto a = row(*live), b = row(*hist);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*a, *b);
+  EXPECT_NE(a->find("on_site"), std::string::npos);
+
+  // Broken history is refused naming the order and step, and nothing is written.
+  int64_t before = scalar(*db, "SELECT COUNT(*) FROM service_orders");
+  auto refused = [&](orders::HistoricOrder bad) {
+    auto r = db->write_as([&](Conn& c) -> Result<int64_t> {
+      api::WriteTx tx(c, nullptr, "test");
+      auto ok = TRY(orders::record_history(tx, {h, bad}));
+      return int64_t(ok.size());
+    });
+    return r.ok() ? std::string("written") : r.error().field;
+  };
+  orders::HistoricOrder bad = h;
+  bad.steps.erase(bad.steps.begin());  // dispatch is allowed from created in the default flow: drop it too
+  bad.steps.erase(bad.steps.begin());
+  EXPECT_EQ(refused(bad), "orders[1].steps[0].action");  // accept from created
+  bad = h;
+  bad.steps[2].at = t0;
+  EXPECT_EQ(refused(bad), "orders[1].steps[2].at");
+  bad = h;
+  bad.steps.resize(1);
+  bad.steps.push_back(orders::HistoricStep{"cancel", &agent, t0 + 20 * m});
+  EXPECT_EQ(refused(bad), "orders[1].steps[1].fields.cancel_reason");
+  bad = h;
+  bad.steps[1].engineer_id = 1;  // not one of the provider's engineers
+  EXPECT_EQ(refused(bad), "orders[1].steps[1].engineer_id");
+  bad = h;
+  bad.steps[1].provider_unit_id = 0;  // dispatched needs a provider
+  EXPECT_EQ(refused(bad), "orders[1].steps[1].fields.provider_unit_id");
+  bad = h;
+  http::Principal nobody = agent;
+  nobody.permissions = {"order.create"};
+  bad.steps[0].who = &nobody;
+  EXPECT_NE(refused(bad), "written");
+  bad = h;
+  bad.priority = "whenever";
+  EXPECT_EQ(refused(bad), "orders[1].priority");
+  EXPECT_EQ(scalar(*db, "SELECT COUNT(*) FROM service_orders"), before);
 }
 
 TEST(DemogenCounts, Scales) {

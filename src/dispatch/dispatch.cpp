@@ -260,10 +260,9 @@ Result<json> do_assign(api::WriteTx& tx, const json& order, const AssignArgs& a,
   Conn& c = tx.db;
   int64_t order_id = int_of(order["id"]);
   TRY_VOID(close_open(c, order_id, "replaced"));
-  json after = TRY(orders::assign(tx, order_id, a.unit_id, a.engineer_id, order_decision(a.decision)));
+  json after = TRY(orders::assign(tx, order_id, a.unit_id, a.engineer_id, order_decision(a.decision), &order));
   int64_t now = now_ms();
-  auto unit = TRY(c.one("SELECT path FROM org_units WHERE id = ?", {a.unit_id}));
-  std::string path = unit ? unit->s(0) : after["org_path"].get<std::string>();
+  std::string path = after["org_path"].get<std::string>();  // assign moved the order to the unit's path
   int64_t planned = time_of(order["expected_at"]);
   int64_t accept_due = st.accept_seconds > 0 ? now + st.accept_seconds * 1000 : 0;
   std::string type = str_of(order["type"]);
@@ -336,7 +335,7 @@ Result<bool> auto_assign(api::WriteTx& tx, const json& order, std::vector<int64_
     // The index may lag other processes: count today's orders in the
     // database, with the outlet row locked so two servers cannot both take
     // the last slot.
-    if (pg(c)) TRY(c.query("SELECT id FROM outlets WHERE unit_id = ? FOR UPDATE", {cand.unit_id}));
+    TRY_VOID(network::lock_outlet(c, cand.unit_id));
     auto used = TRY(c.one("SELECT COUNT(*) FROM dispatch_assignments WHERE outlet_unit_id = ? AND day = ? AND "
                           "order_type = ? AND state <> 'replaced'", {cand.unit_id, local_day(f.now), f.order_type}));
     if (used->i(0) >= cand.capacity_today) {

@@ -231,7 +231,59 @@ Result<Counts> process(Job& job) {
       stored = 0;
       kind->new_batch();
       json created = json::array(), updated = json::array(), side = json::array();
+      // A bad row: listed (up to kMaxStoredErrors per import), counted.
+      auto record_bad = [&](const Record& rec, const Error& e) -> Result<void> {
+        ++c.bad;
+        if (errors_stored + stored >= static_cast<int64_t>(kMaxStoredErrors)) return {};
+        std::string reason = e.message;
+        if (e.code == Error::Code::internal || e.code == Error::Code::unavailable) {
+          spdlog::warn("import {} row {}: {}", job.id, rec.row, e.message);
+          reason = "could not be stored: " + e.message;
+        }
+        int64_t now = now_ms();
+        TRY(tx.db.exec("INSERT INTO import_errors (import_id, org_path, row_no, column_name, reason, version, "
+                       "created_at, updated_at) VALUES (?,?,?,?,?,1,?,?)",
+                       {job.id, job.org_path, rec.row, e.field.empty() ? store::Value() : store::Value(e.field),
+                        reason.substr(0, 500), now, now}));
+        ++stored;
+        return {};
+      };
+      bool batched = false;
+      if (!safe) {
+        std::vector<RowView> views;
+        std::vector<const Record*> recs;
+        for (const auto& rec : batch) {
+          RowView row(rec, idx);
+          if (row.blank()) continue;
+          views.push_back(row);
+          recs.push_back(&rec);
+        }
+        std::vector<RowResult> results;
+        auto fast = kind->apply_batch(tx, views, results);
+        if (!fast) {
+          spdlog::warn("import {}: batch fast path failed ({}), running it row by row", job.id, fast.error().message);
+          redo = true;
+          return std::move(fast).error();
+        }
+        if (*fast) {
+          batched = true;
+          c.done = static_cast<int64_t>(batch.size());
+          c.skipped = static_cast<int64_t>(batch.size() - views.size());
+          for (size_t i = 0; i < results.size(); ++i) {
+            const auto& res = results[i];
+            if (res.error) {
+              TRY_VOID(record_bad(*recs[i], *res.error));
+              continue;
+            }
+            if (res.outcome == Outcome::created) ++c.created, created.push_back(res.id);
+            else if (res.outcome == Outcome::updated) ++c.updated, updated.push_back(res.id);
+            else ++c.unchanged;
+            for (int64_t cid : res.created_customers) side.push_back(cid);
+          }
+        }
+      }
       for (const auto& rec : batch) {
+        if (batched) break;
         RowView row(rec, idx);
         ++c.done;
         if (row.blank()) {
@@ -257,21 +309,7 @@ Result<Counts> process(Job& job) {
         TRY(tx.db.exec("ROLLBACK TO SAVEPOINT import_row"));
         TRY(tx.db.exec("RELEASE SAVEPOINT import_row"));
         kind->row_failed();  // the rolled-back row may have filled the caches
-        ++c.bad;
-        if (errors_stored + stored < static_cast<int64_t>(kMaxStoredErrors)) {
-          const Error& e = res.error();
-          std::string reason = e.message;
-          if (e.code == Error::Code::internal || e.code == Error::Code::unavailable) {
-            spdlog::warn("import {} row {}: {}", job.id, rec.row, e.message);
-            reason = "could not be stored: " + e.message;
-          }
-          int64_t now = now_ms();
-          TRY(tx.db.exec("INSERT INTO import_errors (import_id, org_path, row_no, column_name, reason, version, "
-                         "created_at, updated_at) VALUES (?,?,?,?,?,1,?,?)",
-                         {job.id, job.org_path, rec.row, e.field.empty() ? store::Value() : store::Value(e.field),
-                          reason.substr(0, 500), now, now}));
-          ++stored;
-        }
+        TRY_VOID(record_bad(rec, res.error()));
       }
       TRY_VOID(kind->finish_batch(tx));
       int64_t now = now_ms();

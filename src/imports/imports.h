@@ -8,8 +8,11 @@
 // naming the column / encoding), records the import and answers 202; the
 // rows are processed on a background thread (Scheduler::spawn) in batches of
 // kBatchRows rows, one write transaction per batch, so other writers
-// interleave. Each row is all-or-nothing (a savepoint): good rows commit, bad
-// rows are listed (GET /api/v1/imports/{id}/errors: row, column, reason).
+// interleave. Each row is all-or-nothing: good rows commit, bad rows are
+// listed (GET /api/v1/imports/{id}/errors: row, column, reason). Install-base
+// batches check every row before writing and write the good ones with
+// multi-row statements (Kind::apply_batch); other kinds, and any batch whose
+// fast path fails, run row by row with a savepoint per row.
 // Progress: GET /api/v1/imports/{id} (status, rows done/total, counts,
 // percent) and WebSocket topic "imports" ({id, status, percent}).
 //

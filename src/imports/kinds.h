@@ -39,6 +39,14 @@ class RowView {
   const std::map<std::string, int>& idx_;
 };
 
+// One row of a batch written by Kind::apply_batch.
+struct RowResult {
+  std::optional<Error> error;  // a bad row: nothing of it was written
+  Outcome outcome = Outcome::unchanged;
+  int64_t id = 0;
+  std::vector<int64_t> created_customers;  // created on the side (install base owners)
+};
+
 class Kind {
  public:
   virtual ~Kind() = default;
@@ -48,6 +56,14 @@ class Kind {
   // Validates and writes one row in tx (inside a savepoint). An error's
   // field is the column at fault.
   virtual Result<std::pair<Outcome, int64_t>> apply(api::WriteTx& tx, const RowView& row) = 0;
+  // The fast path for a whole batch (multi-row statements): one result per
+  // row (rows are not blank), bad rows with their error and nothing of them
+  // written. false: the kind has none (the runner calls apply per row). An
+  // error fails the batch: the runner rolls it back and runs it again row by
+  // row with apply.
+  virtual Result<bool> apply_batch(api::WriteTx&, const std::vector<RowView>&, std::vector<RowResult>&) {
+    return false;
+  }
   // Per-batch lookup caches (and deferred work) are dropped between batches
   // and when a batch is rolled back.
   virtual void new_batch() = 0;

@@ -78,7 +78,7 @@ constexpr const char* kSelect =
     "a.third_party, a.maker, a.model_text, a.batch, a.production_date, a.status, a.owner_customer_id, cu.name, "
     "a.sale_dealer_unit_id, du.name, a.sale_date, a.sale_invoice_no, a.sale_amount_fen, a.install_unit_id, iu.name, "
     "a.install_engineer_user_id, eu.display_name, a.install_date, a.install_address, a.install_division_code, "
-    "a.install_parts_json, a.notes, a.version, a.created_at, a.updated_at "
+    "a.install_parts_json, a.notes, a.version, a.created_at, a.updated_at, a.asset_tag, a.commissioned_on "
     "FROM assets a LEFT JOIN models m ON m.id = a.model_id LEFT JOIN product_lines pl ON pl.id = m.product_line_id "
     "LEFT JOIN customers cu ON cu.id = a.owner_customer_id LEFT JOIN org_units du ON du.id = a.sale_dealer_unit_id "
     "LEFT JOIN org_units iu ON iu.id = a.install_unit_id LEFT JOIN users eu ON eu.id = a.install_engineer_user_id";
@@ -122,6 +122,8 @@ Asset from_row(const store::Row& r) {
   a.version = r.i(31);
   a.created_at = r.i(32);
   a.updated_at = r.i(33);
+  a.asset_tag = r.os(34);
+  a.commissioned_on = r.os(35);
   return a;
 }
 
@@ -232,6 +234,7 @@ Result<void> apply_sale(api::WriteTx& tx, const Asset& before, const SaleIn& s) 
   if (before.production_date && s.date < *before.production_date)
     return Error::invalid("sale date is before the production date " + *before.production_date, "date");
   std::optional<int64_t> owner = s.customer_id ? s.customer_id : before.owner_customer_id;
+  if (owner != before.owner_customer_id) TRY_VOID(check_tag_free(tx.db, owner, before.asset_tag, before.id, "asset_tag"));
   std::string status = before.status == "installed" ? "installed" : "sold";
   auto n = TRY(tx.db.exec(
       "UPDATE assets SET sale_dealer_unit_id = ?, sale_date = ?, sale_invoice_no = ?, sale_amount_fen = ?, "
@@ -262,6 +265,10 @@ Result<void> apply_install(api::WriteTx& tx, const Asset& before, const InstallI
     return Error::conflict("asset " + before.serial + " is " + before.status + ": it cannot be installed", "status");
   if (before.production_date && s.date < *before.production_date)
     return Error::invalid("installation date is before the production date " + *before.production_date, "date");
+  // The unit ran from its commissioning date on, so its first installation
+  // cannot come later (a reinstallation elsewhere may).
+  if (!before.install_date && before.commissioned_on && s.date > *before.commissioned_on)
+    return Error::invalid("installation date is after the commissioning date " + *before.commissioned_on, "date");
   auto n = TRY(tx.db.exec(
       "UPDATE assets SET install_unit_id = ?, install_engineer_user_id = ?, install_date = ?, install_address = ?, "
       "install_division_code = ?, install_parts_json = ?, status = 'installed', version = version + 1, updated_at = ? "
@@ -288,6 +295,10 @@ void routes(http::Router& r, api::Platform& p) {
       std::string sql = std::string(kSelect) + " WHERE a.org_path LIKE ? AND a.id > ?";
       store::Params params{req.principal->org_path + "%", pg.after_id};
       if (auto s = req.q("serial"); s && !s->empty()) { sql += " AND a.serial = ?"; params.push_back(normalize_serial(*s)); }
+      if (auto t = req.q("asset_tag"); t && !t->empty()) {
+        sql += " AND a.asset_tag = ?";
+        params.push_back(normalize_serial(*t));
+      }
       if (auto v = TRY(api::query_id(req, "customer_id"))) { sql += " AND a.owner_customer_id = ?"; params.push_back(*v); }
       if (auto v = TRY(api::query_id(req, "model_id"))) { sql += " AND a.model_id = ?"; params.push_back(*v); }
       if (auto st = req.q("status"); st && !st->empty()) {
@@ -300,8 +311,8 @@ void routes(http::Router& r, api::Platform& p) {
         std::string up = normalize_serial(*q);
         sql += " AND (instr(a.serial, ?) > 0 OR instr(COALESCE(m.name, ''), ?) > 0 OR instr(COALESCE(m.code, ''), ?) > 0 "
                "OR instr(COALESCE(cu.name, ''), ?) > 0 OR instr(COALESCE(a.install_address, ''), ?) > 0 "
-               "OR instr(COALESCE(a.model_text, ''), ?) > 0)";
-        params.insert(params.end(), {up, *q, *q, *q, *q, *q});
+               "OR instr(COALESCE(a.model_text, ''), ?) > 0 OR instr(COALESCE(a.asset_tag, ''), ?) > 0)";
+        params.insert(params.end(), {up, *q, *q, *q, *q, *q, up});
       }
       sql += " ORDER BY a.id LIMIT ?";
       params.push_back(pg.limit + 1);
@@ -311,7 +322,7 @@ void routes(http::Router& r, api::Platform& p) {
       return Response::make_json(api::page_json(std::move(items), pg));
     });
   }, {.summary = "List assets (install base) in the caller's scope", .tag = "installbase", .permission = "asset.read",
-      .query_params = {"limit", "cursor", "serial", "customer_id", "model_id", "status", "q"}});
+      .query_params = {"limit", "cursor", "serial", "asset_tag", "customer_id", "model_id", "status", "q"}});
 
   r.get("/api/v1/assets/{id}", [&p](Request& req) {
     return api::read(p, [&](Conn& c) -> Result<Response> {
@@ -376,6 +387,8 @@ void routes(http::Router& r, api::Platform& p) {
         if (b && !b->null(0)) a.production_date = b->s(0);
       }
       a.notes = TRY(in.opt_str("notes", 2000));
+      a.asset_tag = TRY(read_asset_tag(in, "asset_tag"));
+      a.commissioned_on = TRY(read_commissioned_on(in, "commissioned_on"));
       auto unit_id = TRY(in.opt_integer("org_unit_id", 1));
       a.org_unit_id = unit_id ? TRY(unit_field(tx.db, who, *unit_id, "org_unit_id")).id : who.org_unit_id;
       a.owner_customer_id = TRY(in.opt_integer("owner_customer_id", 1));
@@ -393,11 +406,16 @@ void routes(http::Router& r, api::Platform& p) {
         install = TRY(read_install(tx.db, who, (*body)["installation"], "installation"));
       auto dup = TRY(tx.db.one("SELECT id FROM assets WHERE serial = ?", {a.serial}));
       if (dup) return Error::conflict("serial " + a.serial + " is already in the install base", "serial");
+      if (install) TRY_VOID(check_commissioning(a.commissioned_on, install->date, "commissioned_on"));
+      TRY_VOID(check_tag_free(tx.db, sale && sale->customer_id ? sale->customer_id : a.owner_customer_id, a.asset_tag, 0,
+                              "asset_tag"));
       int64_t id = TRY(insert_asset(tx.db, a));
       Asset created = *TRY(find_by_id(tx.db, id));
       TRY_VOID(add_event(tx, id, "created", json{{"serial", a.serial}, {"model_id", oj(a.model_id)},
                                                   {"third_party", a.third_party}, {"batch", oj(a.batch)},
-                                                  {"production_date", oj(a.production_date)}}));
+                                                  {"production_date", oj(a.production_date)},
+                                                  {"asset_tag", oj(a.asset_tag)},
+                                                  {"commissioned_on", oj(a.commissioned_on)}}));
       TRY_VOID(tx.audit("asset", id, "create", nullptr, to_json(created), created.org_path));
       if (sale) {
         TRY_VOID(apply_sale(tx, created, *sale));
@@ -414,7 +432,8 @@ void routes(http::Router& r, api::Platform& p) {
       .request_schema = api::schema_object({{"serial", "string"}, {"model_id", "integer"}, {"third_party", "boolean"},
                                             {"maker", "string"}, {"model_text", "string"}, {"batch", "string"},
                                             {"production_date", "string"}, {"owner_customer_id", "integer"},
-                                            {"org_unit_id", "integer"}, {"notes", "string"}, {"sale", "object"},
+                                            {"org_unit_id", "integer"}, {"notes", "string"}, {"asset_tag", "string"},
+                                            {"commissioned_on", "string"}, {"sale", "object"},
                                             {"installation", "object"}},
                                            {"serial"})});
 
@@ -499,6 +518,13 @@ void routes(http::Router& r, api::Platform& p) {
         owner = TRY(in.opt_integer("owner_customer_id", 1));
         if (owner) TRY(customer_field(tx.db, who, *owner, "owner_customer_id"));
       }
+      auto asset_tag = body->contains("asset_tag") ? TRY(read_asset_tag(in, "asset_tag")) : b.asset_tag;
+      auto commissioned_on =
+          body->contains("commissioned_on") ? TRY(read_commissioned_on(in, "commissioned_on")) : b.commissioned_on;
+      if (commissioned_on != b.commissioned_on)
+        TRY_VOID(check_commissioning(commissioned_on, b.install_date, "commissioned_on"));
+      if (asset_tag != b.asset_tag || owner != b.owner_customer_id)
+        TRY_VOID(check_tag_free(tx.db, owner, asset_tag, id, "asset_tag"));
       int64_t unit_id = b.org_unit_id;
       std::string org_path = b.org_path;
       if (in.has("org_unit_id")) {
@@ -508,10 +534,10 @@ void routes(http::Router& r, api::Platform& p) {
       }
       auto n = TRY(tx.db.exec(
           "UPDATE assets SET status = ?, model_id = ?, maker = ?, model_text = ?, batch = ?, production_date = ?, "
-          "notes = ?, owner_customer_id = ?, org_unit_id = ?, org_path = ?, version = version + 1, updated_at = ? "
-          "WHERE id = ? AND version = ?",
+          "notes = ?, owner_customer_id = ?, org_unit_id = ?, org_path = ?, asset_tag = ?, commissioned_on = ?, "
+          "version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
           {status, opt(model_id), opt(maker), opt(model_text), opt(batch), opt(production_date), opt(notes), opt(owner),
-           unit_id, org_path, now_ms(), id, version}));
+           unit_id, org_path, opt(asset_tag), opt(commissioned_on), now_ms(), id, version}));
       if (n == 0) return stale(id, b.version);
       Asset a = *TRY(find_by_id(tx.db, id));
       json before = to_json(b), after = to_json(a);
@@ -523,7 +549,8 @@ void routes(http::Router& r, api::Platform& p) {
       TRY_VOID(tx.audit("asset", id, "update", before, after, b.org_path));
       return Response::make_json(after);
     });
-  }, {.summary = "Update an asset: status (scrapped / replaced), owner, batch, notes, unit (send the version you read)",
+  }, {.summary = "Update an asset: status (scrapped / replaced), owner, batch, notes, unit, asset_tag (资产#), "
+                 "commissioned_on (运行日期) (send the version you read)",
       .tag = "installbase", .permission = "asset.write"});
 }
 
@@ -626,6 +653,8 @@ json to_json(const Asset& a) {
               {"sale", sale},
               {"installation", install},
               {"notes", oj(a.notes)},
+              {"asset_tag", oj(a.asset_tag)},
+              {"commissioned_on", oj(a.commissioned_on)},
               {"version", a.version},
               {"created_at", iso_utc(a.created_at)},
               {"updated_at", iso_utc(a.updated_at)}};
@@ -645,11 +674,11 @@ Result<int64_t> insert_asset(Conn& c, const NewAsset& a) {
   int64_t now = now_ms();
   auto row = TRY(c.one(
       "INSERT INTO assets (org_path, org_unit_id, serial, model_id, third_party, maker, model_text, batch, "
-      "production_date, status, owner_customer_id, install_parts_json, notes, version, created_at, updated_at) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,'[]',?,1,?,?) RETURNING id",
+      "production_date, status, owner_customer_id, install_parts_json, notes, asset_tag, commissioned_on, version, "
+      "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,'[]',?,?,?,1,?,?) RETURNING id",
       {unit->s(0), a.org_unit_id, normalize_serial(a.serial), opt(a.model_id), int64_t(a.third_party), opt(a.maker),
-       opt(a.model_text), opt(a.batch), opt(a.production_date), a.status, opt(a.owner_customer_id), opt(a.notes), now,
-       now}));
+       opt(a.model_text), opt(a.batch), opt(a.production_date), a.status, opt(a.owner_customer_id), opt(a.notes),
+       opt(a.asset_tag), opt(a.commissioned_on), now, now}));
   return row->i(0);
 }
 
@@ -698,7 +727,8 @@ CREATE TABLE asset_events (
   username TEXT NOT NULL
 ) STRICT;
 CREATE INDEX asset_events_asset ON asset_events(asset_id, at);
-)sql"}};
+)sql"},
+                  identity_migration()};
   m.routes = routes;
   return m;
 }

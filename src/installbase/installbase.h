@@ -2,8 +2,9 @@
 // model, production batch/date, sale (dealer, date, invoice, amount),
 // installation (installer unit, engineer, date, address with division code,
 // parts fitted), owner customer, status, and third-party assets (maker and
-// model as text). Every change is in asset_events (the asset's timeline) and
-// in the audit log.
+// model as text), the owner's asset tag (资产#, unique per owner) and the
+// commissioning date (运行日期, not before the installation). Every change is
+// in asset_events (the asset's timeline) and in the audit log.
 //
 // Serials are stored trimmed with ASCII letters upper-cased, so a scanned
 // "kfr35-0001" finds "KFR35-0001".
@@ -13,7 +14,8 @@
 // subtree, otherwise 404. Status: in_stock -> sold (sale) -> installed
 // (installation); scrapped / replaced are final (PATCH).
 //
-// Routes: /api/v1/assets (list, create), /{id}, /by-serial/{serial},
+// Routes: /api/v1/assets (list with ?q= serial / tag / model / owner / address
+// and ?asset_tag=, create), /{id}, /by-serial/{serial},
 // /{id}/sale, /{id}/installation, PATCH /{id}, /{id}/history.
 #pragma once
 
@@ -21,9 +23,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "api/api.h"
+
+namespace shouhou {
+class Input;
+}
 
 namespace shouhou::installbase {
 
@@ -51,6 +58,8 @@ struct Asset {
   std::optional<std::string> install_date, install_address, install_division_code;
   nlohmann::json install_parts = nlohmann::json::array();  // [{part_code, name, quantity, serial}]
   std::optional<std::string> notes;
+  std::optional<std::string> asset_tag;        // 资产#: the owner's own number (unique per owner)
+  std::optional<std::string> commissioned_on;  // 运行日期 YYYY-MM-DD, not before the installation
   int64_t version = 0;
   int64_t created_at = 0, updated_at = 0;
 };
@@ -101,8 +110,23 @@ struct NewAsset {
   std::optional<std::string> maker, model_text, batch, production_date, notes;
   std::string status = "in_stock";
   std::optional<int64_t> owner_customer_id;
+  std::optional<std::string> asset_tag, commissioned_on;
 };
 Result<int64_t> insert_asset(store::Conn& c, const NewAsset& a);
+
+// ---- asset tag (资产#) and commissioning date (运行日期), identity.cpp ----
+// A tag as stored (normalize_serial) holds at most 32 letters, digits and - _ / .
+bool valid_asset_tag(std::string_view normalized);
+// Field readers: std::nullopt for absent / null / ""; 400 naming the field.
+Result<std::optional<std::string>> read_asset_tag(const Input& in, const char* name);
+Result<std::optional<std::string>> read_commissioned_on(const Input& in, const char* name);
+// 400 naming `field` when the commissioning date is before the installation date.
+Result<void> check_commissioning(const std::optional<std::string>& commissioned_on,
+                                 const std::optional<std::string>& install_date, const std::string& field);
+// 409 naming `field` when another asset (id != except_id) of `owner` has the tag.
+Result<void> check_tag_free(store::Conn& c, std::optional<int64_t> owner, const std::optional<std::string>& tag,
+                            int64_t except_id, const std::string& field);
+store::Migration identity_migration();
 
 // ---- bulk import (called by the imports module, src/installbase/bulk.cpp) ----
 // A normalised serial may hold letters, digits and - _ / . only (the API's rule).
@@ -116,6 +140,7 @@ struct ImportedAsset {
   std::optional<int64_t> model_id;
   bool third_party = false;
   std::optional<std::string> maker, model_text, batch, production_date, notes;
+  std::optional<std::string> asset_tag, commissioned_on;  // normalised and valid
   std::optional<Sale> sale;
   std::optional<Installation> installation;
   // Leave the owner's purchase of a new asset to the caller, who records a
@@ -137,5 +162,21 @@ struct ImportResult {
 // recorded is a conflict naming the field. Scope and permission checks are
 // the caller's; the caller audits created assets (one audit row per batch).
 Result<ImportResult> import_asset(api::WriteTx& tx, const ImportedAsset& a);
+// The fast path for many rows (imports; usable by generated data): which of
+// these normalised serials are stored (serial -> id), in few statements;
+Result<std::unordered_map<std::string, int64_t>> find_serial_ids(store::Conn& c, const std::vector<std::string>& serials);
+// the date rules import_asset applies, without touching the database;
+Result<void> check_import_dates(const ImportedAsset& a);
+// and many new assets in multi-row INSERTs: the same assets rows and timeline
+// events as import_asset, the owners' purchases always left to the caller
+// (customers::record_purchases for those with an owner and an amount > 0).
+// The caller guarantees: serials new (find_serial_ids) and distinct, dates
+// checked, asset tags distinct per owner (tags already stored are checked
+// here). Returns the new ids in order.
+Result<std::vector<int64_t>> insert_imported_assets(api::WriteTx& tx, const std::vector<const ImportedAsset*>& assets);
+// Sets a known asset's tag / commissioning date where the row gives one that
+// differs (rules as in the API, timeline and audit); false when nothing changed.
+Result<bool> import_identity(api::WriteTx& tx, int64_t asset_id, const std::optional<std::string>& asset_tag,
+                             const std::optional<std::string>& commissioned_on);
 
 }  // namespace shouhou::installbase

@@ -801,6 +801,11 @@ Result<std::optional<bool>> outlet_active(Conn& c, int64_t unit_id) {
   return std::optional<bool>(row->i(0) != 0);
 }
 
+Result<void> lock_outlet(Conn& c, int64_t unit_id) {
+  if (c.dialect() == store::Dialect::postgres) TRY(c.query("SELECT id FROM outlets WHERE unit_id = ? FOR UPDATE", {unit_id}));
+  return {};
+}
+
 Result<std::vector<Outlet>> load_outlets(Conn& c) {
   auto rows = TRY(c.query(std::string(kOutletSelect) + " AND o.id IS NOT NULL ORDER BY u.id"));
   std::vector<OutletRec> recs;

@@ -62,6 +62,11 @@ Result<std::vector<std::pair<int64_t, int64_t>>> satisfaction_changes_since(stor
 // Whether the provider unit's outlet settings allow dispatch; nullopt when it has none (defaults apply).
 Result<std::optional<bool>> outlet_active(store::Conn& c, int64_t unit_id);
 
+// Inside a write transaction: serialises decisions about one outlet (e.g. its
+// last capacity slot) across processes until the transaction ends. PostgreSQL
+// locks the outlet's row; SQLite writers are serialised already.
+Result<void> lock_outlet(store::Conn& c, int64_t unit_id);
+
 // Plain upserts for demo data and imports (no scope checks, no audit; they
 // bump the revision). unit_id / user_id must exist.
 Result<void> save_outlet(store::Conn& c, const Outlet& o);

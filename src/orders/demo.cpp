@@ -2,6 +2,7 @@
 // as data with its historic times, and a few open orders in other states.
 #include "core/util.h"
 #include "orders/internal.h"
+#include "orders/sales_order.h"
 #include "products/products.h"
 
 namespace shouhou::orders {
@@ -142,6 +143,18 @@ Result<void> seed_demo(api::WriteTx& tx, const std::map<std::string, int64_t>& u
                   service && labour_id ? store::Value(*labour_id) : store::Value(),
                   service ? store::Value(std::string("A")) : store::Value(), l.q, l.price,
                   l.q * l.price, l.remark ? store::Value(std::string(l.remark)) : store::Value(), pos++, now_ms(), now_ms()}));
+    }
+    // The sales contract the parts and labour hang under (零部件及工时), approved by dm.
+    {
+      ScopedClock signed_at(at("2005-02-23T09:30:00+08:00"));
+      auto so_order = TRY(find(c, id));
+      TRY(detail::create_sales_order(tx, *so_order,
+                                     json{{"number", "CTRNBRG0020050223001"}, {"signed_on", "2005-02-23"}, {"summary", "维修"},
+                                          {"type", "service"}, {"status", "executing"}, {"contact_name", "张云峰"},
+                                          {"payment_method", "cheque"}, {"sales_method", "after_sales_parts"},
+                                          {"delivery_method", "door_delivery"}, {"ship_date", "2005-02-23"},
+                                          {"sales_team", "dm"}}));
+      TRY(detail::decide_sales_order(tx, id, "approved", "dm"));
     }
     json comp{{"resolution", "更换主轴夹具螺栓与电机电刷，升级控制软件V3.01"},
               {"fault_code", "BAL-C01"}, {"fault_code_name", "驱动电机电刷磨损"}, {"symptom_name", "主轴转速不稳"},

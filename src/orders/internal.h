@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,75 @@ extern thread_local std::vector<std::string> g_allowed_actions;
 
 json order_row_json(const store::Row& r);
 std::string order_select();
+
+// While alive, `order` (order `id` as find() returns it) is kept current by
+// this module's writes to that order on this thread (set_sla and
+// set_claim_status patch it, transition/assign/touch replace it), and
+// transition/assign start from it instead of reading the order again: one
+// read per request instead of one before and two after every change.
+class HoldOrder {
+ public:
+  HoldOrder(int64_t id, json& order);
+  ~HoldOrder();
+  HoldOrder(const HoldOrder&) = delete;
+  HoldOrder& operator=(const HoldOrder&) = delete;
+  // False after a write to the order failed half-way: read it again.
+  bool current() const { return !stale_; }
+
+ private:
+  friend struct Holds;
+  int64_t id_;
+  json* order_;
+  bool stale_ = false;
+  HoldOrder* prev_;
+};
+
+// One INSERT per table, shared by create / transition / assign / add_timeline
+// and the history writer (rows in history.cpp). Optional strings that are
+// empty are stored as NULL.
+struct OrderRow {
+  std::string number, type, channel, state;
+  int64_t workflow_id = 0, state_entered_at = 0;
+  std::optional<int64_t> customer_id;
+  std::string contact_json = "{}", site_json = "{}";
+  std::optional<std::string> county_code;
+  std::optional<int64_t> asset_id;
+  std::optional<std::string> serial;
+  std::optional<int64_t> model_id, product_line_id, contract_id;
+  std::string warranty = "unknown", priority = "medium", severity = "normal";
+  std::optional<std::string> reproducibility, problem_area, problem_subarea, description, summary;
+  std::optional<int64_t> expected_at;
+  int64_t org_unit_id = 0;
+  std::string org_path;
+  std::optional<int64_t> provider_unit_id, engineer_id;
+  std::string claim_status = "none";
+  int64_t response_due_at = 0, resolve_due_at = 0;
+  std::string sla_status = "ok";
+  std::optional<std::string> decision_json;
+  std::string fields_json = "{}";
+  std::optional<std::string> completion_json, satisfaction_json;
+  std::optional<int64_t> completed_at, closed_at, created_by;
+  int64_t version = 1, created_at = 0, updated_at = 0;
+};
+Result<int64_t> insert_order_row(store::Conn& c, const OrderRow& r);  // returns the id
+
+struct TimelineRow {
+  int64_t order_id = 0;
+  std::string org_path;
+  int64_t at = 0;
+  std::string kind = "transition";
+  std::optional<std::string> action, from_state, to_state;
+  std::optional<int64_t> user_id;
+  std::string username = "system";
+  std::string result = "ok";
+  std::optional<std::string> remark, detail_json;
+  // user_id and username of `who` (nullptr: the system).
+  TimelineRow& by(const http::Principal* who);
+};
+Result<void> insert_timeline_row(store::Conn& c, const TimelineRow& r);
+
+// "FW" + the China date of `at` + the day's sequence (orders.cpp).
+Result<std::string> next_number(store::Conn& c, int64_t at);
 
 // Workflow versions are immutable rows, so parsed definitions are cached by id.
 Result<std::shared_ptr<const wf::Definition>> workflow_by_id(store::Conn& c, int64_t id);

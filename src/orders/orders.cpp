@@ -16,6 +16,7 @@
 #include "installbase/installbase.h"
 #include "org/org.h"
 #include "orders/internal.h"
+#include "orders/sales_order.h"
 #include "products/products.h"
 #include "warranty/warranty.h"
 
@@ -31,10 +32,6 @@ namespace {
 // transactions without a Platform at hand.
 api::DomainBus* g_bus = nullptr;
 
-Result<void> emit(api::WriteTx& tx, std::string_view type, int64_t id, const json& data) {
-  if (g_bus) return g_bus->emit(tx, type, id, data);
-  return {};
-}
 
 store::Value opt_s(const std::optional<std::string>& s) { return s && !s->empty() ? store::Value(*s) : store::Value(); }
 store::Value opt_i(std::optional<int64_t> v) { return v ? store::Value(*v) : store::Value(); }
@@ -61,6 +58,72 @@ constexpr const char* kFrom =
 
 }  // namespace
 
+// ---- held orders (internal.h) ---------------------------------------------------
+
+namespace detail {
+
+namespace {
+thread_local HoldOrder* g_holds = nullptr;  // innermost first
+}  // namespace
+
+// The writes below keep every held copy of their order current. A copy is
+// marked stale before a write starts and made current again when it ends,
+// so a write that fails half-way (and whose error a reaction swallows)
+// leaves it stale and its holder reads the order again.
+struct Holds {
+  // The innermost held copy of order id when it is current, else nullptr.
+  static json* current(int64_t id) {
+    for (HoldOrder* h = g_holds; h; h = h->prev_)
+      if (h->id_ == id) return h->stale_ ? nullptr : h->order_;
+    return nullptr;
+  }
+  template <class F>
+  static void patch(int64_t id, F&& f) {
+    for (HoldOrder* h = g_holds; h; h = h->prev_)
+      if (h->id_ == id && !h->stale_) f(*h->order_);
+  }
+  static void stale(int64_t id) {
+    for (HoldOrder* h = g_holds; h; h = h->prev_)
+      if (h->id_ == id) h->stale_ = true;
+  }
+  static void replace(int64_t id, const json& order) {
+    for (HoldOrder* h = g_holds; h; h = h->prev_)
+      if (h->id_ == id) {
+        if (h->order_ != &order) *h->order_ = order;
+        h->stale_ = false;
+      }
+  }
+};
+
+HoldOrder::HoldOrder(int64_t id, json& order) : id_(id), order_(&order), prev_(g_holds) { g_holds = this; }
+HoldOrder::~HoldOrder() { g_holds = prev_; }
+
+}  // namespace detail
+
+namespace {
+
+// The order as find() would return it: the held copy when there is one.
+Result<json> current_order(Conn& c, int64_t id) {
+  if (const json* h = Holds::current(id)) return *h;
+  auto found = TRY(find(c, id));
+  if (!found) return api::not_found("service order", id);
+  return std::move(*found);
+}
+
+// Emits `data` (a copy of `order` plus the event's own keys: reactions may
+// write the order while they read the event) with `order` held, so the
+// reactions' writes keep it current; reads it again only when one of them
+// failed half-way.
+Result<void> emit_holding(api::WriteTx& tx, std::string_view type, int64_t id, const json& data, json& order) {
+  if (!g_bus) return {};
+  HoldOrder h(id, order);
+  TRY_VOID(g_bus->emit(tx, type, id, data));
+  if (!h.current()) order = TRY(current_order(tx.db, id));
+  return {};
+}
+
+}  // namespace
+
 namespace detail {
 
 const std::vector<std::string> kTypes = {"installation", "delivery", "repair", "return_exchange", "maintenance",
@@ -75,52 +138,58 @@ const std::vector<std::string> kRequirable = {
     "summary",      "expected_at", "reproducibility"};
 
 json order_row_json(const store::Row& r) {
-  return json{{"id", r.i(0)},
-              {"number", r.s(1)},
-              {"type", r.s(2)},
-              {"channel", r.s(3)},
-              {"state", r.s(4)},
-              {"workflow_id", r.i(5)},
-              {"state_entered_at", jtime(r, 6)},
-              {"customer_id", jopt_i(r, 7)},
-              {"customer_name", jopt_s(r, 8)},
-              {"contact", jparse(r, 9, json::object())},
-              {"site", jparse(r, 10, json::object())},
-              {"asset_id", jopt_i(r, 12)},
-              {"serial", jopt_s(r, 13)},
-              {"model_id", jopt_i(r, 14)},
-              {"product_line_id", jopt_i(r, 15)},
-              {"contract_id", jopt_i(r, 16)},
-              {"warranty", r.s(17)},
-              {"priority", r.s(18)},
-              {"severity", r.s(19)},
-              {"reproducibility", jopt_s(r, 20)},
-              {"problem_area", jopt_s(r, 21)},
-              {"problem_subarea", jopt_s(r, 22)},
-              {"description", jopt_s(r, 23)},
-              {"summary", jopt_s(r, 24)},
-              {"expected_at", jtime(r, 25)},
-              {"org_unit_id", r.i(26)},
-              {"org_unit_name", jopt_s(r, 46)},
-              {"org_path", r.s(27)},
-              {"provider_unit_id", jopt_i(r, 28)},
-              {"provider_name", jopt_s(r, 29)},
-              {"engineer_id", jopt_i(r, 30)},
-              {"engineer_name", jopt_s(r, 31)},
-              {"claim_status", r.s(32)},
-              {"response_due_at", jtime(r, 33)},
-              {"resolve_due_at", jtime(r, 34)},
-              {"sla_status", r.s(35)},
-              {"decision", jparse(r, 36)},
-              {"fields", jparse(r, 37, json::object())},
-              {"completion", jparse(r, 38)},
-              {"satisfaction", jparse(r, 39)},
-              {"completed_at", jtime(r, 40)},
-              {"closed_at", jtime(r, 41)},
-              {"created_by", jopt_i(r, 42)},
-              {"version", r.i(43)},
-              {"created_at", iso_utc(r.i(44))},
-              {"updated_at", iso_utc(r.i(45))}};
+  // Built member by member: an initializer list builds every pair as a
+  // two-element array first and then converts it (2-3x the allocations, and
+  // this runs for every order page, list row and transition).
+  json j(json::value_t::object);
+  auto& o = j.get_ref<json::object_t&>();
+  o.emplace("id", r.i(0));
+  o.emplace("number", r.s(1));
+  o.emplace("type", r.s(2));
+  o.emplace("channel", r.s(3));
+  o.emplace("state", r.s(4));
+  o.emplace("workflow_id", r.i(5));
+  o.emplace("state_entered_at", jtime(r, 6));
+  o.emplace("customer_id", jopt_i(r, 7));
+  o.emplace("customer_name", jopt_s(r, 8));
+  o.emplace("contact", jparse(r, 9, json::object()));
+  o.emplace("site", jparse(r, 10, json::object()));
+  o.emplace("asset_id", jopt_i(r, 12));
+  o.emplace("serial", jopt_s(r, 13));
+  o.emplace("model_id", jopt_i(r, 14));
+  o.emplace("product_line_id", jopt_i(r, 15));
+  o.emplace("contract_id", jopt_i(r, 16));
+  o.emplace("warranty", r.s(17));
+  o.emplace("priority", r.s(18));
+  o.emplace("severity", r.s(19));
+  o.emplace("reproducibility", jopt_s(r, 20));
+  o.emplace("problem_area", jopt_s(r, 21));
+  o.emplace("problem_subarea", jopt_s(r, 22));
+  o.emplace("description", jopt_s(r, 23));
+  o.emplace("summary", jopt_s(r, 24));
+  o.emplace("expected_at", jtime(r, 25));
+  o.emplace("org_unit_id", r.i(26));
+  o.emplace("org_unit_name", jopt_s(r, 46));
+  o.emplace("org_path", r.s(27));
+  o.emplace("provider_unit_id", jopt_i(r, 28));
+  o.emplace("provider_name", jopt_s(r, 29));
+  o.emplace("engineer_id", jopt_i(r, 30));
+  o.emplace("engineer_name", jopt_s(r, 31));
+  o.emplace("claim_status", r.s(32));
+  o.emplace("response_due_at", jtime(r, 33));
+  o.emplace("resolve_due_at", jtime(r, 34));
+  o.emplace("sla_status", r.s(35));
+  o.emplace("decision", jparse(r, 36));
+  o.emplace("fields", jparse(r, 37, json::object()));
+  o.emplace("completion", jparse(r, 38));
+  o.emplace("satisfaction", jparse(r, 39));
+  o.emplace("completed_at", jtime(r, 40));
+  o.emplace("closed_at", jtime(r, 41));
+  o.emplace("created_by", jopt_i(r, 42));
+  o.emplace("version", r.i(43));
+  o.emplace("created_at", iso_utc(r.i(44)));
+  o.emplace("updated_at", iso_utc(r.i(45)));
+  return j;
 }
 
 thread_local std::vector<std::string> g_missing_fields;
@@ -237,6 +306,16 @@ Result<std::shared_ptr<const wf::Definition>> workflow_by_id(Conn& c, int64_t id
   return out;
 }
 
+}  // namespace detail
+
+Result<bool> state_paused(Conn& c, int64_t workflow_id, const std::string& state) {
+  auto def = TRY(workflow_by_id(c, workflow_id));
+  const wf::State* st = wf::find_state(*def, state);
+  return st && st->paused;
+}
+
+namespace detail {
+
 Result<int64_t> workflow_for_type(Conn& c, const std::string& type) {
   auto row = TRY(c.one("SELECT workflow_id FROM workflow_bindings WHERE order_type = ?", {type}));
   if (!row) return Error::invalid("no workflow is configured for order type " + type, "type");
@@ -301,14 +380,17 @@ Result<void> ensure_default_workflows(store::Database& db) {
 
 Result<json> touch(api::WriteTx& tx, int64_t id, int64_t expected_version, const json& before, std::string_view what) {
   int64_t v = expected_version > 0 ? expected_version : before["version"].get<int64_t>();
+  Holds::stale(id);
   auto n = TRY(tx.db.exec("UPDATE service_orders SET version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
                           {now_ms(), id, v}));
   if (n == 0)
     return Error::conflict("service order " + std::to_string(id) + " was changed by someone else (version " +
                                std::to_string(before["version"].get<int64_t>()) + ")", "version");
-  json after = *TRY(find(tx.db, id));
+  json after = TRY(current_order(tx.db, id));  // the caller changed columns before: read
   TRY_VOID(tx.audit("service_order", id, what, before, after, after["org_path"].get<std::string>()));
-  TRY_VOID(emit(tx, "order.updated", id, after));
+  json ev = after;
+  TRY_VOID(emit_holding(tx, "order.updated", id, ev, after));
+  Holds::replace(id, after);
   return after;
 }
 
@@ -316,13 +398,11 @@ Result<json> touch(api::WriteTx& tx, int64_t id, int64_t expected_version, const
 
 // ---- create ---------------------------------------------------------------------
 
-namespace {
-
 // "FW" + the China date + the day's sequence (FW20050222006): one UPSERT on
 // a per-day counter row, safe with several servers on one PostgreSQL (the
 // row lock serialises them; the UNIQUE number index is the backstop).
-Result<std::string> next_number(Conn& c) {
-  int64_t cn = now_ms() + 8 * 3600 * 1000;
+Result<std::string> detail::next_number(Conn& c, int64_t at) {
+  int64_t cn = at + 8 * 3600 * 1000;
   std::string day = iso_utc(cn).substr(0, 10);
   day.erase(std::remove(day.begin(), day.end(), '-'), day.end());
   auto row = TRY(c.one("INSERT INTO order_number_seq (day, n) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET "
@@ -331,6 +411,8 @@ Result<std::string> next_number(Conn& c) {
   std::snprintf(seq, sizeof seq, "%03lld", static_cast<long long>(row->i(0)));
   return "FW" + day + seq;
 }
+
+namespace {
 
 // The responsible unit: a provider's or dealer's own unit for their orders;
 // otherwise the branch for the site's region (within the creator's scope),
@@ -470,9 +552,12 @@ Result<json> create(api::WriteTx& tx, const json& body) {
   }
 
   // Required fields of the type, all named at once.
-  auto req_row = TRY(c.one("SELECT required_fields_json FROM order_types WHERE code = ?", {type}));
-  std::vector<std::string> required = req_row ? json::parse(req_row->s(0)).get<std::vector<std::string>>()
-                                              : std::vector<std::string>{};
+  // With the type's workflow binding in the same statement (used below).
+  auto req_row = TRY(c.one("SELECT (SELECT required_fields_json FROM order_types WHERE code = ?), "
+                           "(SELECT workflow_id FROM workflow_bindings WHERE order_type = ?)", {type, type}));
+  std::vector<std::string> required = req_row && !req_row->null(0)
+                                          ? json::parse(req_row->s(0)).get<std::vector<std::string>>()
+                                          : std::vector<std::string>{};
   json have{{"customer_id", customer_id ? json(*customer_id) : json(nullptr)},
             {"contact", contact.empty() ? json(nullptr) : contact},
             {"contact.name", contact.value("name", "")},
@@ -511,31 +596,31 @@ Result<json> create(api::WriteTx& tx, const json& body) {
     unit = TRY(responsible_unit(c, who, county));
   }
 
-  int64_t wf_id = TRY(workflow_for_type(c, type));
+  if (!req_row || req_row->null(1)) return Error::invalid("no workflow is configured for order type " + type, "type");
+  int64_t wf_id = req_row->i(1);
   auto def = TRY(workflow_by_id(c, wf_id));
-  std::string number = TRY(next_number(c));
   int64_t now = now_ms();
-  auto row = TRY(c.one(
-      "INSERT INTO service_orders (number, type, channel, state, workflow_id, state_entered_at, customer_id, "
-      "contact_json, site_json, county_code, asset_id, serial, model_id, product_line_id, contract_id, warranty, "
-      "priority, severity, reproducibility, problem_area, problem_subarea, description, summary, expected_at, "
-      "org_unit_id, org_path, decision_json, created_by, version, created_at, updated_at) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?) RETURNING id",
-      {number, type, channel, def->initial, wf_id, now, opt_i(customer_id), contact.dump(), site.dump(), opt_s(county),
-       opt_i(asset_id), opt_s(serial), opt_i(model_id), opt_i(product_line_id), opt_i(contract_id), warranty_status,
-       priority, severity, opt_s(repro), opt_s(problem_area), opt_s(problem_subarea), opt_s(description),
-       opt_s(summary), opt_i(expected_at), unit.first, unit.second,
-       decision.is_null() ? store::Value() : store::Value(decision.dump()), who ? store::Value(who->user_id) : store::Value(),
-       now, now}));
-  int64_t id = row->i(0);
-  TRY(c.exec("INSERT INTO order_timeline (order_id, org_path, at, kind, action, from_state, to_state, user_id, username, "
-             "result) VALUES (?,?,?,'transition','create',NULL,?,?,?,'ok')",
-             {id, unit.second, now, def->initial, who ? store::Value(who->user_id) : store::Value(),
-              who ? who->username : std::string("system")}));
+  OrderRow o;
+  o.number = TRY(next_number(c, now));
+  o.type = type, o.channel = channel, o.state = def->initial, o.workflow_id = wf_id, o.state_entered_at = now;
+  o.customer_id = customer_id, o.contact_json = contact.dump(), o.site_json = site.dump(), o.county_code = county;
+  o.asset_id = asset_id, o.serial = serial, o.model_id = model_id, o.product_line_id = product_line_id;
+  o.contract_id = contract_id, o.warranty = warranty_status, o.priority = priority, o.severity = severity;
+  o.reproducibility = repro, o.problem_area = problem_area, o.problem_subarea = problem_subarea;
+  o.description = description, o.summary = summary, o.expected_at = expected_at;
+  o.org_unit_id = unit.first, o.org_path = unit.second;
+  if (!decision.is_null()) o.decision_json = decision.dump();
+  if (who) o.created_by = who->user_id;
+  o.created_at = o.updated_at = now;
+  int64_t id = TRY(insert_order_row(c, o));
+  TimelineRow tl;
+  tl.order_id = id, tl.org_path = unit.second, tl.at = now, tl.action = "create", tl.to_state = def->initial;
+  TRY_VOID(insert_timeline_row(c, tl.by(who)));
   json order = *TRY(find(c, id));
   TRY_VOID(tx.audit("service_order", id, "create", nullptr, order, unit.second));
-  TRY_VOID(emit(tx, "order.created", id, order));
-  if (g_bus) order = *TRY(find(c, id));  // handlers (SLA, claims) may have filled fields
+  // Handlers (SLA, claims) fill fields: they keep `order` current.
+  json ev = order;
+  TRY_VOID(emit_holding(tx, "order.created", id, ev, order));
   return order;
 }
 
@@ -553,9 +638,7 @@ Result<json> transition(api::WriteTx& tx, int64_t order_id, std::string_view act
   Conn& c = tx.db;
   const http::Principal* who = tx.who();
   TRY_VOID(lock_order(c, order_id));
-  auto found = TRY(find(c, order_id));
-  if (!found) return api::not_found("service order", order_id);
-  json before = std::move(*found);
+  json before = TRY(current_order(c, order_id));
   auto def = TRY(workflow_by_id(c, before["workflow_id"].get<int64_t>()));
   std::string from = before["state"];
   const wf::Transition* t = wf::find_transition(*def, from, action);
@@ -601,6 +684,7 @@ Result<json> transition(api::WriteTx& tx, int64_t order_id, std::string_view act
     }
   }
   int64_t now = now_ms();
+  Holds::stale(order_id);
   std::string sql = "UPDATE service_orders SET state = ?, state_entered_at = ?, fields_json = ?, version = version + 1, "
                     "updated_at = ?";
   if (t->to == "completed") sql += ", completed_at = " + std::to_string(now);
@@ -609,14 +693,21 @@ Result<json> transition(api::WriteTx& tx, int64_t order_id, std::string_view act
   sql += " WHERE id = ? AND version = ?";
   auto n = TRY(c.exec(sql, {t->to, now, merged.dump(), now, order_id, before["version"].get<int64_t>()}));
   if (n == 0) return Error::conflict("service order " + std::to_string(order_id) + " was changed meanwhile", "version");
-  json detail = fields.empty() ? json(nullptr) : fields;
-  TRY(c.exec("INSERT INTO order_timeline (order_id, org_path, at, kind, action, from_state, to_state, user_id, username, "
-             "result, remark, detail_json) VALUES (?,?,?,'transition',?,?,?,?,?,'ok',?,?)",
-             {order_id, before["org_path"].get<std::string>(), now, t->action, from, t->to,
-              who ? store::Value(who->user_id) : store::Value(), who ? who->username : std::string("system"),
-              remark.empty() ? store::Value() : store::Value(std::string(remark)),
-              detail.is_null() ? store::Value() : store::Value(detail.dump())}));
-  json after = *TRY(find(c, order_id));
+  TimelineRow tl;
+  tl.order_id = order_id, tl.org_path = before["org_path"].get<std::string>(), tl.at = now, tl.action = t->action;
+  tl.from_state = from, tl.to_state = t->to;
+  if (!remark.empty()) tl.remark = std::string(remark);
+  if (!fields.empty()) tl.detail_json = fields.dump();
+  TRY_VOID(insert_timeline_row(c, tl.by(who)));
+  // The order after the UPDATE above, without reading it again.
+  json after = before;
+  after["state"] = t->to;
+  after["state_entered_at"] = after["updated_at"] = iso_utc(now);
+  after["fields"] = std::move(merged);
+  after["version"] = before["version"].get<int64_t>() + 1;
+  if (t->to == "completed") after["completed_at"] = iso_utc(now);
+  if (to && to->final) after["closed_at"] = iso_utc(now);
+  if (t->to == "reopened") after["closed_at"] = after["completed_at"] = nullptr;
   TRY_VOID(tx.audit("service_order", order_id, "transition:" + t->action,
                     json{{"state", from}, {"version", before["version"]}},
                     json{{"state", t->to}, {"version", after["version"]}, {"fields", fields}},
@@ -625,33 +716,38 @@ Result<json> transition(api::WriteTx& tx, int64_t order_id, std::string_view act
   ev["from"] = from;
   ev["to"] = t->to;
   ev["action"] = t->action;
-  TRY_VOID(emit(tx, "order.transition", order_id, ev));
-  if (g_bus) after = *TRY(find(c, order_id));
+  TRY_VOID(emit_holding(tx, "order.transition", order_id, ev, after));
+  Holds::replace(order_id, after);
   return after;
 }
 
 Result<json> assign(api::WriteTx& tx, int64_t order_id, int64_t provider_unit_id, int64_t engineer_user_id,
-                    const json& decision) {
+                    const json& decision, const json* current) {
   Conn& c = tx.db;
   TRY_VOID(lock_order(c, order_id));
-  auto found = TRY(find(c, order_id));
-  if (!found) return api::not_found("service order", order_id);
-  json before = std::move(*found);
-  auto unit = TRY(c.one("SELECT id, path, type, active FROM org_units WHERE id = ?", {provider_unit_id}));
+  json before;
+  // PostgreSQL: the caller read it before this lock, another server may have
+  // changed it since; SQLite has one writer.
+  if (current && (*current)["id"] == order_id && c.dialect() == store::Dialect::sqlite) before = *current;
+  else before = TRY(current_order(c, order_id));
+  auto unit = TRY(c.one("SELECT id, path, type, active, name FROM org_units WHERE id = ?", {provider_unit_id}));
   if (!unit || unit->i(3) == 0 || (unit->s(2) != "provider" && unit->s(2) != "branch"))
     return Error::invalid("provider_unit_id " + std::to_string(provider_unit_id) + " is not an active provider",
                           "provider_unit_id");
+  json engineer_name = nullptr;
   if (engineer_user_id) {
-    auto eng = TRY(c.one("SELECT id FROM users WHERE id = ? AND org_unit_id = ? AND active = 1",
+    auto eng = TRY(c.one("SELECT id, display_name FROM users WHERE id = ? AND org_unit_id = ? AND active = 1",
                          {engineer_user_id, provider_unit_id}));
     if (!eng) return Error::invalid("engineer_id " + std::to_string(engineer_user_id) + " is not an engineer of the provider",
                                     "engineer_id");
+    engineer_name = eng->null(1) ? json(nullptr) : json(eng->s(1));
   }
   auto def = TRY(workflow_by_id(c, before["workflow_id"].get<int64_t>()));
   std::string state = before["state"];
   const wf::State* st = wf::find_state(*def, state);
   if (st && st->final) return Error::conflict("service order is " + state + " and cannot be assigned", "state");
   int64_t now = now_ms();
+  Holds::stale(order_id);
   TRY(c.exec("UPDATE service_orders SET provider_unit_id = ?, engineer_id = ?, org_unit_id = ?, org_path = ?, "
              "decision_json = ?, version = version + 1, updated_at = ? WHERE id = ?",
              {provider_unit_id, engineer_user_id ? store::Value(engineer_user_id) : store::Value(), provider_unit_id,
@@ -664,8 +760,19 @@ Result<json> assign(api::WriteTx& tx, int64_t order_id, int64_t provider_unit_id
               {"engineer_id", engineer_user_id ? json(engineer_user_id) : json(nullptr)},
               {"previous_provider_unit_id", before["provider_unit_id"]},
               {"decision", decision}};
+  // The order after the UPDATE above, without reading it again; held while
+  // the dispatch transition or the reactions write it.
+  json mid = before;
+  mid["provider_unit_id"] = mid["org_unit_id"] = provider_unit_id;
+  mid["provider_name"] = mid["org_unit_name"] = unit->null(4) ? json(nullptr) : json(unit->s(4));
+  mid["engineer_id"] = engineer_user_id ? json(engineer_user_id) : json(nullptr);
+  mid["engineer_name"] = std::move(engineer_name);
+  mid["org_path"] = unit->s(1);
+  if (!decision.is_null()) mid["decision"] = decision;
+  mid["version"] = before["version"].get<int64_t>() + 1;
+  mid["updated_at"] = iso_utc(now);
+  HoldOrder held(order_id, mid);
   TRY_VOID(add_timeline(tx, order_id, before["provider_unit_id"].is_null() ? "assign" : "reassign", detail));
-  json mid = *TRY(find(c, order_id));
   TRY_VOID(tx.audit("service_order", order_id, "assign",
                     json{{"provider_unit_id", before["provider_unit_id"]}, {"engineer_id", before["engineer_id"]},
                          {"org_path", before["org_path"]}},
@@ -673,24 +780,44 @@ Result<json> assign(api::WriteTx& tx, int64_t order_id, int64_t provider_unit_id
                          {"org_path", mid["org_path"]}},
                     unit->s(1)));
   if (wf::find_transition(*def, state, "dispatch")) return transition(tx, order_id, "dispatch");
-  TRY_VOID(emit(tx, "order.updated", order_id, mid));
-  return *TRY(find(c, order_id));
+  json ev = mid;
+  TRY_VOID(emit_holding(tx, "order.updated", order_id, ev, mid));
+  Holds::replace(order_id, mid);  // held copies outside this one
+  return mid;
 }
+
+namespace {
+// A text column of the order and its org_path, from a held copy when there is one.
+Result<std::optional<std::pair<std::string, std::string>>> order_text(Conn& c, int64_t id, const std::string& col) {
+  using Out = std::optional<std::pair<std::string, std::string>>;
+  if (const json* h = Holds::current(id)) return Out(std::make_pair((*h)[col].get<std::string>(), (*h)["org_path"].get<std::string>()));
+  auto row = TRY(c.one("SELECT " + col + ", org_path FROM service_orders WHERE id = ?", {id}));
+  if (!row) return Out();
+  return Out(std::make_pair(row->s(0), row->s(1)));
+}
+json jtime_ms(int64_t ms) { return ms ? json(iso_utc(ms)) : json(nullptr); }
+}  // namespace
 
 Result<void> set_sla(api::WriteTx& tx, int64_t order_id, const SlaFields& sla) {
   static const std::vector<std::string> kStatus = {"ok", "warning", "breached", "paused", "met"};
   if (std::find(kStatus.begin(), kStatus.end(), sla.status) == kStatus.end())
     return Error::invalid("sla status " + sla.status + " is not one of ok, warning, breached, paused, met", "sla_status");
-  auto row = TRY(tx.db.one("SELECT sla_status, org_path FROM service_orders WHERE id = ?", {order_id}));
+  auto row = TRY(order_text(tx.db, order_id, "sla_status"));
   if (!row) return api::not_found("service order", order_id);
+  auto [was, org_path] = std::move(*row);
   TRY(tx.db.exec("UPDATE service_orders SET response_due_at = ?, resolve_due_at = ?, sla_status = ? WHERE id = ?",
                  {sla.response_due_at, sla.resolve_due_at, sla.status, order_id}));
+  Holds::patch(order_id, [&](json& o) {
+    o["response_due_at"] = jtime_ms(sla.response_due_at);
+    o["resolve_due_at"] = jtime_ms(sla.resolve_due_at);
+    o["sla_status"] = sla.status;
+  });
   // Due times move on every transition; the audit trail records status changes.
-  if (row->s(0) != sla.status)
-    TRY_VOID(tx.audit("service_order", order_id, "sla", json{{"sla_status", row->s(0)}},
-                      json{{"sla_status", sla.status}, {"response_due_at", sla.response_due_at ? json(iso_utc(sla.response_due_at)) : json(nullptr)},
-                           {"resolve_due_at", sla.resolve_due_at ? json(iso_utc(sla.resolve_due_at)) : json(nullptr)}},
-                      row->s(1)));
+  if (was != sla.status)
+    TRY_VOID(tx.audit("service_order", order_id, "sla", json{{"sla_status", was}},
+                      json{{"sla_status", sla.status}, {"response_due_at", jtime_ms(sla.response_due_at)},
+                           {"resolve_due_at", jtime_ms(sla.resolve_due_at)}},
+                      org_path));
   return {};
 }
 
@@ -698,27 +825,30 @@ Result<void> set_claim_status(api::WriteTx& tx, int64_t order_id, std::string_vi
   static const std::vector<std::string> kStatus = {"none", "passed", "flagged", "approved", "rejected"};
   if (std::find(kStatus.begin(), kStatus.end(), status) == kStatus.end())
     return Error::invalid("claim status " + std::string(status) + " is not valid", "claim_status");
-  auto row = TRY(tx.db.one("SELECT claim_status, org_path FROM service_orders WHERE id = ?", {order_id}));
+  auto row = TRY(order_text(tx.db, order_id, "claim_status"));
   if (!row) return api::not_found("service order", order_id);
-  if (row->s(0) == status) return {};
+  auto [was, org_path] = std::move(*row);
+  if (was == status) return {};
+  int64_t now = now_ms();
   TRY(tx.db.exec("UPDATE service_orders SET claim_status = ?, updated_at = ? WHERE id = ?",
-                 {std::string(status), now_ms(), order_id}));
-  TRY_VOID(tx.audit("service_order", order_id, "claim_status", json{{"claim_status", row->s(0)}},
-                    json{{"claim_status", status}}, row->s(1)));
+                 {std::string(status), now, order_id}));
+  Holds::patch(order_id, [&](json& o) {
+    o["claim_status"] = status;
+    o["updated_at"] = iso_utc(now);
+  });
+  TRY_VOID(tx.audit("service_order", order_id, "claim_status", json{{"claim_status", was}},
+                    json{{"claim_status", status}}, org_path));
   return {};
 }
 
 Result<void> add_timeline(api::WriteTx& tx, int64_t order_id, std::string_view kind, const json& detail) {
   if (kind.empty() || kind.size() > 60) return Error::invalid("timeline kind must be 1..60 characters", "kind");
-  auto row = TRY(tx.db.one("SELECT org_path FROM service_orders WHERE id = ?", {order_id}));
+  auto row = TRY(order_text(tx.db, order_id, "org_path"));
   if (!row) return api::not_found("service order", order_id);
-  const http::Principal* who = tx.who();
-  TRY(tx.db.exec("INSERT INTO order_timeline (order_id, org_path, at, kind, user_id, username, result, detail_json) "
-                 "VALUES (?,?,?,?,?,?,'ok',?)",
-                 {order_id, row->s(0), now_ms(), std::string(kind), who ? store::Value(who->user_id) : store::Value(),
-                  who ? who->username : std::string("system"),
-                  detail.is_null() ? store::Value() : store::Value(detail.dump())}));
-  return {};
+  TimelineRow tl;
+  tl.order_id = order_id, tl.org_path = row->second, tl.at = now_ms(), tl.kind = std::string(kind);
+  if (!detail.is_null()) tl.detail_json = detail.dump();
+  return insert_timeline_row(tx.db, tl.by(tx.who()));
 }
 
 // ---- timers -----------------------------------------------------------------------
@@ -752,6 +882,7 @@ void detail::run_timers(api::Platform& p) {
     auto r = api::write_as(p, nullptr, [&](api::WriteTx& tx) -> Result<json> {
       auto o = TRY(find(tx.db, d.order_id));
       if (!o) return json(nullptr);
+      HoldOrder held(d.order_id, *o);
       TRY(transition(tx, d.order_id, d.action, json::object(), "timer"));
       return json(true);
     });
@@ -798,6 +929,7 @@ api::Module module() {
   api::Module m;
   m.name = "orders";
   m.migrations = detail::migrations();
+  m.migrations.push_back(detail::sales_order_migration());
   m.wire = [](api::Platform& p) {
     g_bus = p.bus;
     customers::set_orders_of_customer(orders_of_customer);
@@ -807,6 +939,7 @@ api::Module module() {
   m.routes = [](http::Router& r, api::Platform& p) {
     detail::routes(r, p);
     detail::workflow_routes(r, p);
+    detail::sales_order_routes(r, p);
   };
   m.start = [](api::Platform& p) {
     if (!p.scheduler) return;

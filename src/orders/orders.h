@@ -76,9 +76,15 @@ Result<api::json> transition(api::WriteTx& tx, int64_t order_id, std::string_vie
 // engineer (user id, 0 = none), moving its data scope to the provider's
 // org path, and applies the "dispatch" action when the order is not yet
 // dispatched. `decision` is stored on the order and in the timeline (e.g.
-// dispatch's ranked candidates and reason).
+// dispatch's ranked candidates and reason). `current`: the order as the
+// caller read it (find()) in this transaction and has not changed since,
+// which saves reading it again on SQLite (one writer); nullptr: read it.
 Result<api::json> assign(api::WriteTx& tx, int64_t order_id, int64_t provider_unit_id, int64_t engineer_user_id,
-                         const api::json& decision);
+                         const api::json& decision, const api::json* current = nullptr);
+
+// Whether the order's workflow version marks `state` paused (the SLA clock
+// stops). Cached: workflow versions are immutable rows.
+Result<bool> state_paused(store::Conn& c, int64_t workflow_id, const std::string& state);
 
 // SLA figures kept on the order for lists and colouring; written by the SLA
 // module. Times are UTC ms; 0 = none. status: "ok", "warning", "breached",

@@ -5,6 +5,7 @@
 #include "customers/customers.h"
 #include "installbase/installbase.h"
 #include "orders/internal.h"
+#include "orders/sales_order.h"
 #include "warranty/warranty.h"
 
 namespace shouhou::orders::detail {
@@ -77,6 +78,8 @@ Result<json> report(Conn& c, const json& o) {
                    {"sale_date", oj(a->sale_date)},
                    {"install_date", oj(a->install_date)},
                    {"install_address", oj(a->install_address)},
+                   {"asset_tag", oj(a->asset_tag)},              // 资产#
+                   {"commissioned_on", oj(a->commissioned_on)},  // 运行日期
                    {"warranty", {{"status", dec.status},
                                  {"in_warranty", o["warranty"] == "in"},
                                  {"source", dec.source},
@@ -159,6 +162,8 @@ Result<json> report(Conn& c, const json& o) {
 
   // 零部件及工时
   rep["charges"] = TRY(charges_json(c, o));
+  // Its sales contract header (合同#, 签定日期, 审核状态, 付款方式 ...), or null.
+  rep["sales_order"] = TRY(sales_order_of(c, id));
 
   // The sheet's foot: the company (the organisation's root unit), the SR
   // owner (engineer, else the service group) and the report date (Beijing).

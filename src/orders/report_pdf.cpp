@@ -199,12 +199,12 @@ std::string report_pdf(const json& r) {
   if (a.is_object()) {
     const json& wy = at(a, "warranty");
     s.fields({{"资产名称", field(a, "name")}, {"型号", field(a, "model")},
-              {"资产#", a.contains("id") ? field(a, "id") : ""}, {"序列号", field(a, "serial")},
+              {"资产#", field(a, "asset_tag")}, {"序列号", field(a, "serial")},
               {"参考#", field(a, "reference")}, {"供应商", field(a, "supplier")},
               {"保期开始", field(wy, "start")}, {"保期截至", field(wy, "end")},
               {"保期类型", field(wy, "policy")}, {"资产状态", label(kAssetStatuses, at(a, "status"))},
-              {"安装日期", field(a, "install_date")}, {"销售日期", field(a, "sale_date")},
-              {"是否在保", at(wy, "in_warranty") == true ? "是" : "否"}});
+              {"安装日期", field(a, "install_date")}, {"运行日期", field(a, "commissioned_on")},
+              {"销售日期", field(a, "sale_date")}, {"是否在保", at(wy, "in_warranty") == true ? "是" : "否"}});
   } else {
     s.text("（无资产记录）");
   }
@@ -259,6 +259,15 @@ std::string report_pdf(const json& r) {
 
   const json& ch = at(r, "charges");
   s.heading("零部件及工时");
+  // The sales contract header the lines hang under (配件销售单), as in seed 001.
+  if (const json& so = at(r, "sales_order"); so.is_object())
+    s.fields({{"合同#", field(so, "number")}, {"签定日期", field(so, "signed_on")},
+              {"审核状态", field(so, "approval_status_name")}, {"简述", field(so, "summary")},
+              {"类型", field(so, "type_name")}, {"状态", field(so, "status_name")},
+              {"单位", field(so, "customer_name")}, {"联系人", field(so, "contact_name")},
+              {"付款方式", field(so, "payment_method_name")}, {"销售方式", field(so, "sales_method_name")},
+              {"交货方式", field(so, "delivery_method_name")}, {"发货日期", field(so, "ship_date")},
+              {"销售小组", field(so, "sales_team")}});
   std::string head = "SR客户资产是否在保内？" + std::string(at(ch, "in_warranty") == true ? "是" : "否");
   if (at(ch, "contract").is_object()) head = "合约#：" + field(at(ch, "contract"), "number") + "    " + head;
   head += "    付款方：" + std::string(at(ch, "payer") == "warranty" ? "保修" : "客户");

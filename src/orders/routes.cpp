@@ -376,6 +376,7 @@ void routes(http::Router& r, api::Platform& p) {
       json fields = body->contains("fields") && !(*body)["fields"].is_null() ? (*body)["fields"] : json::object();
       std::string action = req.params["action"];
       if (action.empty() || action.size() > 40) return Error::invalid("action is not valid", "action");
+      HoldOrder held(id, before);  // transition starts from it instead of reading the order again
       auto o = transition(tx, id, action, fields, remark.value_or(""));
       if (!o) {
         allowed = g_allowed_actions;
@@ -412,6 +413,7 @@ void routes(http::Router& r, api::Platform& p) {
                               "provider_unit_id");
       json decision{{"mode", "manual"}, {"by", who.username}};
       if (reason) decision["reason"] = *reason;
+      HoldOrder held(id, before);
       auto o = assign(tx, id, unit_id, engineer, decision);
       if (!o) {
         allowed = g_allowed_actions;
@@ -447,25 +449,23 @@ void routes(http::Router& r, api::Platform& p) {
   }, {.summary = "Providers in the caller's scope with their engineers, for manual dispatch", .tag = "orders",
       .permission = "order.dispatch"});
 
-  r.get(base + "/{id}/timeline", [&p](Request& req) {
-    return api::read(p, [&](Conn& c) -> Result<Response> {
-      int64_t id = TRY(api::path_id(req));
-      TRY(load_visible(c, *req.principal, id));
-      auto items = TRY(timeline_json(c, id));
-      return Response::make_json(json{{"items", std::move(items)}});
-    });
-  }, {.summary = "The order's timeline: every transition with executor, time and result, and other events",
+  // GET /{id}/<child>: the order in the caller's scope (else 404), then its
+  // child rows (timeline, tasks, notes, attachments, maintenance).
+  auto child_list = [&r, &p, &base](const std::string& child, Result<json> (*rows)(Conn&, int64_t), http::RouteDoc doc) {
+    r.get(base + "/{id}/" + child, [&p, rows](Request& req) {
+      return api::read(p, [&](Conn& c) -> Result<Response> {
+        int64_t id = TRY(api::path_id(req));
+        TRY(load_visible(c, *req.principal, id));
+        auto items = TRY(rows(c, id));
+        return Response::make_json(json{{"items", std::move(items)}});
+      });
+    }, std::move(doc));
+  };
+  child_list("timeline", timeline_json, {.summary = "The order's timeline: every transition with executor, time and result, and other events",
       .tag = "orders", .permission = "order.read"});
 
   // ---- tasks --------------------------------------------------------------------
-  r.get(base + "/{id}/tasks", [&p](Request& req) {
-    return api::read(p, [&](Conn& c) -> Result<Response> {
-      int64_t id = TRY(api::path_id(req));
-      TRY(load_visible(c, *req.principal, id));
-      auto items = TRY(tasks_json(c, id));
-      return Response::make_json(json{{"items", std::move(items)}});
-    });
-  }, {.summary = "Tasks (visits) of an order", .tag = "orders", .permission = "order.read"});
+  child_list("tasks", tasks_json, {.summary = "Tasks (visits) of an order", .tag = "orders", .permission = "order.read"});
 
   auto read_task = [](const json& body, bool partial) -> Result<json> {
     Input in(body);
@@ -563,14 +563,7 @@ void routes(http::Router& r, api::Platform& p) {
   }, {.summary = "Update a task (send the version you read)", .tag = "orders", .permission = "order.read"});
 
   // ---- notes ----------------------------------------------------------------------
-  r.get(base + "/{id}/notes", [&p](Request& req) {
-    return api::read(p, [&](Conn& c) -> Result<Response> {
-      int64_t id = TRY(api::path_id(req));
-      TRY(load_visible(c, *req.principal, id));
-      auto items = TRY(notes_json(c, id));
-      return Response::make_json(json{{"items", std::move(items)}});
-    });
-  }, {.summary = "Notes of an order (general, special warning), newest first", .tag = "orders", .permission = "order.read"});
+  child_list("notes", notes_json, {.summary = "Notes of an order (general, special warning), newest first", .tag = "orders", .permission = "order.read"});
 
   r.post(base + "/{id}/notes", [&p](Request& req) {
     auto body = body_of(req);
@@ -594,14 +587,7 @@ void routes(http::Router& r, api::Platform& p) {
       .request_schema = api::schema_object({{"kind", "string"}, {"body", "string"}}, {"body"})});
 
   // ---- attachments ------------------------------------------------------------------
-  r.get(base + "/{id}/attachments", [&p](Request& req) {
-    return api::read(p, [&](Conn& c) -> Result<Response> {
-      int64_t id = TRY(api::path_id(req));
-      TRY(load_visible(c, *req.principal, id));
-      auto items = TRY(attachments_json(c, id));
-      return Response::make_json(json{{"items", std::move(items)}});
-    });
-  }, {.summary = "Attachments of an order (metadata)", .tag = "orders", .permission = "order.read"});
+  child_list("attachments", attachments_json, {.summary = "Attachments of an order (metadata)", .tag = "orders", .permission = "order.read"});
 
   r.get(base + "/{id}/attachments/{aid}", [&p](Request& req) {
     return api::read(p, [&](Conn& c) -> Result<Response> {
@@ -729,14 +715,7 @@ void routes(http::Router& r, api::Platform& p) {
                  "(position 位号 of the model), resolution and first_time_fix (send the version you read)",
       .tag = "orders", .permission = "order.complete"});
 
-  r.get(base + "/{id}/maintenance", [&p](Request& req) {
-    return api::read(p, [&](Conn& c) -> Result<Response> {
-      int64_t id = TRY(api::path_id(req));
-      TRY(load_visible(c, *req.principal, id));
-      auto items = TRY(maintenance_json(c, id));
-      return Response::make_json(json{{"items", std::move(items)}});
-    });
-  }, {.summary = "Maintenance records of an order", .tag = "orders", .permission = "order.read"});
+  child_list("maintenance", maintenance_json, {.summary = "Maintenance records of an order", .tag = "orders", .permission = "order.read"});
 
   r.post(base + "/{id}/maintenance", [&p](Request& req) {
     auto body = body_of(req);

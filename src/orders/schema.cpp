@@ -262,7 +262,12 @@ CREATE TABLE sales_leads (
   updated_at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX sales_leads_org_path ON sales_leads(org_path);
-)sql"}};
+)sql"},
+          // The order list filtered by state and type, newest first (the
+          // dispatcher's and auditor's queues): a probe instead of a walk of
+          // service_orders by id.
+          {"orders", 2, "order list index by state, type, id",
+           "CREATE INDEX service_orders_state_type ON service_orders(state, type, id)"}};
 }
 
 }  // namespace shouhou::orders::detail

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "store/db.h"
+#include "store/notify.h"
 
 namespace shouhou::store::detail {
 
@@ -18,6 +19,10 @@ class ScriptConn : public Conn {
 
 Result<std::unique_ptr<Database>> open_sqlite(const std::string& path, const Options& opts);
 Result<std::unique_ptr<Database>> open_postgres(const std::string& url, const Options& opts);
+// store/notify.h on a database open_postgres made.
+Result<void> pg_notify(Database& db, const std::string& channel, const std::string& payload);
+Result<std::unique_ptr<Listening>> pg_listen(Database& db, const std::string& channel,
+                                             std::function<void(const std::string&)> fn);
 
 // Which transaction, if any, the current thread is inside, per Database.
 // A stack of frames lets read() inside write() reuse the writer connection

@@ -121,6 +121,19 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& url, const O
   return detail::open_sqlite(path, opts);
 }
 
+// One process (SQLite): nobody else to tell.
+Result<void> notify(Database& db, const std::string& channel, const std::string& payload) {
+  if (db.dialect() == Dialect::sqlite) return {};
+  return detail::pg_notify(db, channel, payload);
+}
+
+Result<std::unique_ptr<Listening>> listen(Database& db, const std::string& channel,
+                                          std::function<void(const std::string&)> fn) {
+  if (db.dialect() == Dialect::sqlite)
+    return Error::unavailable("notifications between processes need PostgreSQL; " + db.describe() + " serves one process");
+  return detail::pg_listen(db, channel, std::move(fn));
+}
+
 int64_t now_ms() { return shouhou::now_ms(); }  // honours ScopedClock (core/util.h)
 
 // ---------------------------------------------------------------------------

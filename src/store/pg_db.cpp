@@ -31,17 +31,22 @@
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
+#include <list>
 #include <mutex>
 #include <random>
 #include <thread>
+#include <set>
 #include <unordered_map>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "store/backend.h"
 
@@ -127,6 +132,7 @@ class PgConn final : public ScriptConn {
   }
 
   Dialect dialect() const override { return Dialect::postgres; }
+  PGconn* raw() const { return pg_; }
   bool healthy() const { return PQstatus(pg_) == CONNECTION_OK && PQtransactionStatus(pg_) == PQTRANS_IDLE; }
   bool bad() const { return PQstatus(pg_) == CONNECTION_BAD; }
 
@@ -134,6 +140,7 @@ class PgConn final : public ScriptConn {
   bool reset() {
     PQreset(pg_);
     cache_.clear();
+    lru_.clear();
     deallocate_all_ = false;
     if (PQstatus(pg_) != CONNECTION_OK) return false;
     PQsetNoticeProcessor(pg_, [](void*, const char*) {}, nullptr);
@@ -169,6 +176,7 @@ class PgConn final : public ScriptConn {
       PgResult d(PQexec(pg_, "DEALLOCATE ALL"));
       if (ok(d.get())) {
         cache_.clear();
+        lru_.clear();
         deallocate_all_ = false;
       }
     }
@@ -204,6 +212,7 @@ class PgConn final : public ScriptConn {
   struct Stmt {
     std::string name;
     std::vector<Oid> param_types;
+    std::list<std::string_view>::iterator pos;  // in lru_
   };
 
   static bool ok(const PGresult* r) {
@@ -272,12 +281,27 @@ class PgConn final : public ScriptConn {
     for (const Value& v : params)
       key += std::holds_alternative<int64_t>(v) ? 'i' : std::holds_alternative<double>(v) ? 'd'
              : std::holds_alternative<std::string>(v) ? 's' : 'n';
-    if (auto it = cache_.find(key); it != cache_.end() && !deallocate_all_) return &it->second;
-    if (cache_.size() >= kMaxCached || deallocate_all_) {
+    if (deallocate_all_) {
       PgResult d(PQexec(pg_, "DEALLOCATE ALL"));
       if (!ok(d.get())) return fail(d.get());
       cache_.clear();
+      lru_.clear();
       deallocate_all_ = false;
+    }
+    if (auto it = cache_.find(key); it != cache_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second.pos);  // most recently used first
+      return &it->second;
+    }
+    // Full: the least recently used statement goes, not all of them (SQL
+    // with inlined values would otherwise flush the statements every
+    // request reuses, and re-preparing those costs a round trip each).
+    if (cache_.size() >= kMaxCached) {
+      auto victim = cache_.find(std::string(lru_.back()));
+      std::string sql_dealloc = "DEALLOCATE " + victim->second.name;
+      PgResult d(PQexec(pg_, sql_dealloc.c_str()));
+      if (!ok(d.get())) return fail(d.get());
+      cache_.erase(victim);
+      lru_.pop_back();
     }
     int n = 0;
     std::string text = pg_rewrite_placeholders(sql, &n);
@@ -292,9 +316,12 @@ class PgConn final : public ScriptConn {
     if (!ok(p.get())) return fail(p.get());
     PgResult d(PQdescribePrepared(pg_, name.c_str()));
     if (!ok(d.get())) return fail(d.get());
-    Stmt s{name, {}};
+    Stmt s{name, {}, {}};
     for (int i = 0; i < PQnparams(d.get()); ++i) s.param_types.push_back(PQparamtype(d.get(), i));
-    return &cache_.emplace(std::move(key), std::move(s)).first->second;
+    auto it = cache_.emplace(std::move(key), std::move(s)).first;
+    lru_.push_front(it->first);
+    it->second.pos = lru_.begin();
+    return &it->second;
   }
 
   Result<PgResult> run(std::string_view sql, const Params& params) {
@@ -395,11 +422,206 @@ class PgConn final : public ScriptConn {
 
   PGconn* pg_;
   std::unordered_map<std::string, Stmt> cache_;
+  std::list<std::string_view> lru_;  // cache_ keys (stable in the node map), most recently used first
   uint64_t next_id_ = 0;
   bool deallocate_all_ = false;
   bool retryable_ = false;
   std::optional<Error> first_error_;
 };
+
+// LISTEN/NOTIFY on one dedicated connection with its own thread: it listens
+// on the channels someone wants, sends the notifications queued outside a
+// transaction, and hands incoming ones to the callbacks. When the connection
+// drops it reconnects (with backoff) and listens again.
+class PgNotifier {
+ public:
+  PgNotifier(std::string url, std::string shown) : url_(std::move(url)), shown_(std::move(shown)) {
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~PgNotifier() {
+    {
+      std::lock_guard lk(mu_);
+      stop_ = true;
+    }
+    wake();
+    thread_.join();
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+  }
+  PgNotifier(const PgNotifier&) = delete;
+  PgNotifier& operator=(const PgNotifier&) = delete;
+
+  void send(const std::string& channel, const std::string& payload) {
+    {
+      std::lock_guard lk(mu_);
+      // Bounded: while the database is unreachable the oldest are dropped.
+      if (outbox_.size() >= kMaxOutbox) outbox_.erase(outbox_.begin());
+      outbox_.emplace_back(channel, payload);
+    }
+    wake();
+  }
+
+  // Registers fn; true once the channel is LISTENed to (waits up to 10 s).
+  uint64_t add(const std::string& channel, std::function<void(const std::string&)> fn, bool* confirmed) {
+    uint64_t id;
+    {
+      std::lock_guard lk(cb_mu_);
+      id = ++next_id_;
+      callbacks_.push_back({id, channel, std::move(fn)});
+    }
+    {
+      std::lock_guard lk(mu_);
+      wanted_.insert(channel);
+    }
+    wake();
+    std::unique_lock lk(mu_);
+    *confirmed = cv_.wait_for(lk, std::chrono::seconds(10), [&] { return listening_.count(channel) > 0; });
+    return id;
+  }
+
+  // After this returns the callback neither runs nor will run.
+  void remove(uint64_t id) {
+    std::lock_guard lk(cb_mu_);
+    std::erase_if(callbacks_, [&](const Callback& c) { return c.id == id; });
+  }
+
+ private:
+  static constexpr size_t kMaxOutbox = 10000;
+  struct Callback {
+    uint64_t id;
+    std::string channel;
+    std::function<void(const std::string&)> fn;
+  };
+
+  void wake() {
+    uint64_t one = 1;
+    if (wake_fd_ >= 0) (void)!::write(wake_fd_, &one, sizeof one);
+  }
+
+  // Runs a statement on the notifier connection; false when it failed.
+  static bool exec(PGconn* c, const char* sql, int n = 0, const char* const* values = nullptr) {
+    PgResult r(PQexecParams(c, sql, n, nullptr, values, nullptr, nullptr, 0));
+    auto st = PQresultStatus(r.get());
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+  }
+
+  void deliver(PGconn* c) {
+    while (PGnotify* n = PQnotifies(c)) {
+      std::string channel = n->relname, payload = n->extra ? n->extra : "";
+      PQfreemem(n);
+      std::lock_guard lk(cb_mu_);
+      for (auto& cb : callbacks_)
+        if (cb.channel == channel) cb.fn(payload);
+    }
+  }
+
+  void run() {
+    std::unique_ptr<PgConn> conn;
+    std::set<std::string> listening;  // on the current connection
+    int backoff_ms = 100;
+    for (;;) {
+      std::set<std::string> wanted;
+      std::vector<std::pair<std::string, std::string>> outbox;
+      {
+        std::lock_guard lk(mu_);
+        if (stop_) break;
+        wanted = wanted_;
+        if (conn && !conn->bad()) outbox.swap(outbox_);
+      }
+      if (!conn || conn->bad()) {
+        if (conn) {
+          conn.reset();
+          listening.clear();
+          std::lock_guard lk(mu_);
+          listening_.clear();
+        }
+        auto c = PgConn::connect(url_, shown_);
+        if (!c) {
+          spdlog::warn("notifications: {} (retrying)", c.error().message);
+          wait(backoff_ms);
+          backoff_ms = std::min(backoff_ms * 2, 5000);
+          continue;
+        }
+        conn = std::move(*c);
+        backoff_ms = 100;
+        continue;  // take the outbox now that there is a connection
+      }
+      PGconn* c = conn->raw();
+      bool changed = false;
+      for (const auto& ch : wanted) {
+        if (listening.count(ch)) continue;
+        // Channel names are checked to be [a-z0-9_]+, so quoting is plain.
+        if (!exec(c, ("LISTEN \"" + ch + "\"").c_str())) break;
+        listening.insert(ch);
+        changed = true;
+      }
+      if (changed) {
+        {
+          std::lock_guard lk(mu_);
+          listening_ = listening;
+        }
+        cv_.notify_all();
+      }
+      size_t sent = 0;
+      for (; sent < outbox.size(); ++sent) {
+        const char* v[] = {outbox[sent].first.c_str(), outbox[sent].second.c_str()};
+        if (!exec(c, "SELECT pg_notify($1, $2)", 2, v)) {
+          if (!conn->bad()) {
+            spdlog::warn("notifications: cannot send on {}: {}", outbox[sent].first, chomp(PQerrorMessage(c)));
+            continue;  // this one is refused; the others still go
+          }
+          break;
+        }
+      }
+      if (sent < outbox.size()) {  // connection lost: keep the rest for the next one
+        std::lock_guard lk(mu_);
+        outbox_.insert(outbox_.begin(), outbox.begin() + static_cast<std::ptrdiff_t>(sent), outbox.end());
+      }
+      deliver(c);
+      if (conn->bad()) continue;
+      pollfd fds[2] = {{PQsocket(c), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+      int rc = ::poll(fds, 2, 1000);
+      if (rc > 0 && (fds[1].revents & POLLIN)) {
+        uint64_t v;
+        (void)!::read(wake_fd_, &v, sizeof v);
+      }
+      if (rc > 0 && fds[0].revents) {
+        if (!PQconsumeInput(c)) continue;  // the connection is bad now: reconnect above
+        deliver(c);
+      }
+    }
+  }
+
+  // Sleeps up to ms, or less when woken.
+  void wait(int ms) {
+    pollfd fd{wake_fd_, POLLIN, 0};
+    if (::poll(&fd, 1, ms) > 0) {
+      uint64_t v;
+      (void)!::read(wake_fd_, &v, sizeof v);
+    }
+  }
+
+  std::string url_, shown_;
+  int wake_fd_ = -1;
+  std::mutex mu_;  // stop_, wanted_, listening_, outbox_
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::set<std::string> wanted_, listening_;
+  std::vector<std::pair<std::string, std::string>> outbox_;
+  std::mutex cb_mu_;  // callbacks_; held while they run
+  std::vector<Callback> callbacks_;
+  uint64_t next_id_ = 0;
+  std::thread thread_;  // last: starts after everything above exists
+};
+
+bool valid_channel(const std::string& ch) {
+  if (ch.empty() || ch.size() > 63) return false;
+  for (char c : ch)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  return true;
+}
+
+constexpr size_t kMaxPayload = 7999;  // PostgreSQL refuses 8000 bytes and more
 
 class PgDb final : public Database {
  public:
@@ -494,6 +716,35 @@ class PgDb final : public Database {
 
   Result<void> backup(const std::string& dest_path) override;
 
+  Result<void> notify(const std::string& channel, const std::string& payload) {
+    if (!valid_channel(channel)) return Error::invalid("channel must be [a-z0-9_]+: " + channel, "channel");
+    if (payload.size() > kMaxPayload)
+      return Error::invalid("notification payload exceeds " + std::to_string(kMaxPayload) + " bytes", "payload");
+    if (payload.find('\0') != std::string::npos) return Error::invalid("notification payload contains NUL", "payload");
+    if (TxFrame* f = find_frame(this); f && f->writing) {
+      TRY(f->conn->query("SELECT pg_notify(?, ?)", {channel, payload}));  // delivered on COMMIT
+      return {};
+    }
+    notifier().send(channel, payload);
+    return {};
+  }
+
+  Result<std::unique_ptr<Listening>> listen(const std::string& channel, std::function<void(const std::string&)> fn) {
+    if (!valid_channel(channel)) return Error::invalid("channel must be [a-z0-9_]+: " + channel, "channel");
+    PgNotifier& n = notifier();
+    bool confirmed = false;
+    uint64_t id = n.add(channel, std::move(fn), &confirmed);
+    struct Handle final : Listening {
+      PgNotifier& n;
+      uint64_t id;
+      Handle(PgNotifier& n, uint64_t id) : n(n), id(id) {}
+      ~Handle() override { n.remove(id); }
+    };
+    auto h = std::make_unique<Handle>(n, id);
+    if (!confirmed) return Error::unavailable("cannot LISTEN on " + shown_ + " (channel " + channel + ")");
+    return std::unique_ptr<Listening>(std::move(h));
+  }
+
   nlohmann::json stats() const override {
     std::lock_guard lk(mu_);
     return {{"backend", "postgres"},
@@ -570,6 +821,11 @@ class PgDb final : public Database {
     cv_.notify_one();
   }
 
+  PgNotifier& notifier() {
+    std::call_once(notifier_once_, [&] { notifier_ = std::make_unique<PgNotifier>(url_, shown_); });
+    return *notifier_;
+  }
+
   std::string url_, shown_;
   Options opts_;
   int max_;
@@ -578,6 +834,8 @@ class PgDb final : public Database {
   std::vector<std::unique_ptr<PgConn>> free_;
   int open_ = 0, busy_ = 0;
   std::atomic<int64_t> writes_{0}, write_errors_{0}, retries_{0}, reads_{0}, write_wait_us_{0}, read_wait_us_{0};
+  std::once_flag notifier_once_;
+  std::unique_ptr<PgNotifier> notifier_;  // last: its thread stops before the pool goes
 };
 
 // pg_dump in custom format (restore with pg_restore). The password goes
@@ -744,6 +1002,19 @@ std::string pg_rewrite_placeholders(std::string_view s, int* count) {
   }
   if (count) *count = n;
   return out;
+}
+
+Result<void> pg_notify(Database& db, const std::string& channel, const std::string& payload) {
+  auto* pg = dynamic_cast<PgDb*>(&db);
+  if (!pg) return Error::internal("not a PostgreSQL database: " + db.describe());
+  return pg->notify(channel, payload);
+}
+
+Result<std::unique_ptr<Listening>> pg_listen(Database& db, const std::string& channel,
+                                             std::function<void(const std::string&)> fn) {
+  auto* pg = dynamic_cast<PgDb*>(&db);
+  if (!pg) return Error::internal("not a PostgreSQL database: " + db.describe());
+  return pg->listen(channel, std::move(fn));
 }
 
 Result<std::unique_ptr<Database>> open_postgres(const std::string& url, const Options& opts) {

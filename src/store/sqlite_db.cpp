@@ -5,6 +5,18 @@
 // pool of read-only connections. WAL mode lets readers keep their snapshot
 // while the writer commits.
 //
+// Group commit: with synchronous=FULL every COMMIT waits for an fsync, which
+// caps single-row write transactions at a few thousand per second. Concurrent
+// write() callers therefore queue; the caller at the head leads one
+// transaction for everyone queued (up to kMaxBatch), hands the writer
+// connection to each member in turn so that its callback runs on its own
+// thread (thread-locals such as a test's fixed clock or a handler's error
+// details stay where the caller expects them), each inside its own SAVEPOINT,
+// then COMMITs once and wakes them all. A callback that fails or throws is
+// rolled back to its savepoint alone; every caller learns its outcome only
+// after the COMMIT is durable. An uncontended write() is a batch of one and
+// runs exactly as before (BEGIN IMMEDIATE, callback, COMMIT, no savepoint).
+//
 // Same-thread nesting: read() called inside a write() callback runs on the
 // writer connection, inside the open write transaction, so a handler sees its
 // own uncommitted changes. read() inside read() reuses the outer snapshot.
@@ -18,9 +30,12 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <filesystem>
+#include <exception>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include <fcntl.h>
@@ -405,7 +420,34 @@ class SqliteDb final : public Database {
   Result<void> write(const std::function<Result<void>(Conn&)>& fn) override {
     if (TxFrame* f = find_frame(this); f && f->writing)
       return Error::internal("nested write: write() called inside a write() callback on the same thread");
-    return on_writer(fn, "BEGIN IMMEDIATE", false);
+    if (!group_commit_) return on_writer(fn, "BEGIN IMMEDIATE", false);
+    Waiter me{&fn};
+    me.t0 = Clock::now();
+    std::unique_lock lk(q_mu_);
+    queue_.push_back(&me);
+    if (leading_) {
+      // Another caller leads: wait to be given the connection (our turn),
+      // then for the batch's outcome, or to be made the next leader.
+      for (;;) {
+        me.cv.wait(lk, [&] { return me.state != Waiter::queued || me.lead; });
+        if (me.state == Waiter::turn) {
+          lk.unlock();
+          run_member(me, true);
+          lk.lock();
+          me.state = Waiter::ran;
+          turn_cv_.notify_one();
+          me.cv.wait(lk, [&] { return me.state == Waiter::done; });
+        }
+        if (me.state == Waiter::done) {
+          lk.unlock();
+          return finish(me);
+        }
+        if (me.lead) break;
+      }
+    }
+    leading_ = true;
+    lead(me, lk);
+    return finish(me);
   }
 
   Dialect dialect() const override { return Dialect::sqlite; }
@@ -498,21 +540,141 @@ class SqliteDb final : public Database {
 
   nlohmann::json stats() const override {
     int busy;
+    size_t queued;
     {
       std::lock_guard lk(pool_mu_);
       busy = static_cast<int>(readers_.size() - free_.size());
+    }
+    {
+      std::lock_guard lk(q_mu_);
+      queued = queue_.size();
     }
     return {{"backend", "sqlite"},
             {"readers_total", readers_.size()},
             {"readers_busy", busy},
             {"writes", writes_.load()},
             {"write_errors", write_errors_.load()},
+            {"write_batches", batches_.load()},
+            {"writes_batched", batched_.load()},
+            {"write_queue", queued},
             {"reads", reads_.load()},
             {"write_wait_ms_total", write_wait_us_.load() / 1000},
             {"read_wait_ms_total", read_wait_us_.load() / 1000}};
   }
 
  private:
+  static constexpr size_t kMaxBatch = 64;
+
+  // A write() caller in the group-commit queue; lives on its own stack and
+  // is touched by the leader only under q_mu_ or while it is our turn.
+  struct Waiter {
+    const std::function<Result<void>(Conn&)>* fn;
+    enum State { queued, turn, ran, done } state = queued;
+    bool lead = false;  // made the leader of the next batch
+    std::condition_variable cv;
+    Result<void> result;
+    std::exception_ptr thrown;
+    Clock::time_point t0;
+  };
+
+  // The caller's outcome, on its own thread: its exception propagates unchanged.
+  Result<void> finish(Waiter& me) {
+    bool ok = me.result.ok() && !me.thrown;
+    (ok ? writes_ : write_errors_).fetch_add(1, std::memory_order_relaxed);
+    if (me.thrown) std::rethrow_exception(me.thrown);
+    return std::move(me.result);
+  }
+
+  // Runs one member's callback on the writer connection (on the member's own
+  // thread), inside a savepoint when the batch has several members.
+  void run_member(Waiter& w, bool savepoint) {
+    write_wait_us_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - w.t0).count(),
+                             std::memory_order_relaxed);
+    SqliteConn& c = *writer_;
+    FrameGuard frame(this, &c, true);
+    if (savepoint) {
+      if (auto sp = c.simple("SAVEPOINT shouhou_member"); !sp) {
+        w.result = std::move(sp);
+        return;
+      }
+    }
+    try {
+      w.result = (*w.fn)(c);
+    } catch (...) {
+      w.thrown = std::current_exception();
+    }
+    // A failure that ended the whole transaction (disk full, I/O error) is
+    // the leader's to handle; it sees in_transaction() false.
+    if (!savepoint || !c.in_transaction()) return;
+    bool failed = w.thrown || !w.result;
+    auto undo = failed ? c.simple("ROLLBACK TO shouhou_member") : Result<void>{};
+    auto rel = c.simple("RELEASE shouhou_member");
+    if ((!undo || !rel) && !failed) w.result = !undo ? std::move(undo) : std::move(rel);
+    if ((!undo || !rel) && c.in_transaction()) c.rollback_quietly();  // state unknown: give up the batch
+  }
+
+  // Leads one batch: everyone queued (up to kMaxBatch) in arrival order, one
+  // transaction, one COMMIT. Called with q_mu_ held and leading_ set; returns
+  // with q_mu_ released, every member woken and leadership passed on.
+  void lead(Waiter& me, std::unique_lock<std::mutex>& lk) {
+    std::vector<Waiter*> batch;
+    size_t n = std::min(queue_.size(), kMaxBatch);
+    batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    lk.unlock();
+    const bool savepoints = batch.size() > 1;
+    batches_.fetch_add(1, std::memory_order_relaxed);
+    batched_.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
+    {
+      std::lock_guard wl(write_mu_);
+      SqliteConn& c = *writer_;
+      std::optional<Error> batch_error;  // all members fail with it
+      if (auto b = c.simple("BEGIN IMMEDIATE"); !b) batch_error = b.error();
+      size_t ran = 0;  // batch[0, ran) have had their turn
+      while (!batch_error && ran < batch.size()) {
+        Waiter* w = batch[ran++];
+        if (w == &me) {
+          run_member(me, savepoints);
+        } else {
+          lk.lock();
+          w->state = Waiter::turn;
+          w->cv.notify_one();
+          turn_cv_.wait(lk, [&] { return w->state == Waiter::ran; });
+          lk.unlock();
+        }
+        if (!c.in_transaction()) {
+          if (!w->result && !savepoints) break;  // a batch of one: its own error says it
+          std::string why = w->result ? "the transaction ended early" : w->result.error().message;
+          batch_error = Error::unavailable("write rolled back with its batch: " + why);
+        }
+      }
+      bool ok_any = false;
+      for (size_t i = 0; i < batch.size() && !batch_error; ++i) ok_any = ok_any || (batch[i]->result && !batch[i]->thrown);
+      if (!batch_error && ok_any) {
+        if (auto cm = c.simple("COMMIT"); !cm) batch_error = cm.error();
+      }
+      c.rollback_quietly();  // after a COMMIT a no-op; otherwise nothing may stay
+      if (batch_error)
+        for (size_t i = 0; i < batch.size(); ++i) {
+          Waiter* w = batch[i];
+          if (i >= ran || (w->result && !w->thrown)) w->result = *batch_error;
+        }
+    }
+    lk.lock();
+    for (Waiter* w : batch) {
+      if (w == &me) continue;
+      w->state = Waiter::done;
+      w->cv.notify_one();
+    }
+    if (!queue_.empty()) {
+      queue_.front()->lead = true;
+      queue_.front()->cv.notify_one();
+    } else {
+      leading_ = false;
+    }
+    lk.unlock();
+  }
+
   // Runs fn in a transaction on the writer connection. `read_only` marks
   // reads that had to use the writer because there are no reader connections.
   Result<void> on_writer(const std::function<Result<void>(Conn&)>& fn, const char* begin, bool read_only) {
@@ -584,12 +746,24 @@ class SqliteDb final : public Database {
   std::string path_;
   Options opts_;
   std::unique_ptr<SqliteConn> writer_;
-  std::mutex write_mu_;
+  std::mutex write_mu_;  // the writer connection (batches; reads when there are no readers; backup)
+  mutable std::mutex q_mu_;  // the group-commit queue
+  std::condition_variable turn_cv_;  // a member hands the connection back to the leader
+  std::vector<Waiter*> queue_;
+  bool leading_ = false;  // a batch is being led (invariant: queue_ non-empty => leading_)
+  // SHOUHOU_SQLITE_GROUP_COMMIT=0 at open: one transaction per write() under
+  // write_mu_, as before group commit (an operator's switch; benchmarks'
+  // before/after).
+  const bool group_commit_ = [] {
+    const char* e = std::getenv("SHOUHOU_SQLITE_GROUP_COMMIT");
+    return !(e && std::string_view(e) == "0");
+  }();
   std::vector<std::unique_ptr<SqliteConn>> readers_;
   std::vector<SqliteConn*> free_;
   mutable std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   std::atomic<int64_t> writes_{0}, write_errors_{0}, reads_{0}, write_wait_us_{0}, read_wait_us_{0};
+  std::atomic<int64_t> batches_{0}, batched_{0};  // group commits and the writes they carried
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +22,7 @@
 
 #include "store/backend.h"
 #include "store/db.h"
+#include "store/notify.h"
 
 namespace shouhou::store {
 namespace {
@@ -428,6 +430,29 @@ TEST_P(StoreTest, StatementCacheOverflowKeepsResultsRight) {
   EXPECT_EQ(count("items"), 1500);
 }
 
+// The PostgreSQL statement cache is bounded by evicting the least recently
+// used statement: a statement used all along stays prepared (executed under
+// one name throughout) while 1,500 one-off statements pass through.
+TEST_P(StoreTest, PostgresStatementCacheKeepsHotStatements) {
+  if (!pg()) GTEST_SKIP() << "PostgreSQL's prepared statements";
+  make_schema();
+  const std::string hot = "SELECT COUNT(*) FROM items WHERE qty >= ?";
+  auto r = db().write_as([&](Conn& c) -> Result<std::vector<int64_t>> {
+    for (int i = 0; i < 1500; ++i) {
+      TRY(c.query("SELECT " + std::to_string(i) + " + ?", {int64_t{1}}));
+      TRY(c.query(hot, {int64_t{0}}));
+    }
+    auto row = TRY(c.one("SELECT COUNT(*), COALESCE(SUM(generic_plans + custom_plans), 0) FROM pg_prepared_statements "
+                         "WHERE statement = 'SELECT COUNT(*) FROM items WHERE qty >= $1'"));
+    auto total = TRY(c.one("SELECT COUNT(*) FROM pg_prepared_statements"));
+    return std::vector<int64_t>{row->i(0), row->i(1), total->i(0)};
+  });
+  ASSERT_OK(r);
+  EXPECT_EQ((*r)[0], 1) << "the hot statement is prepared once";
+  EXPECT_EQ((*r)[1], 1500) << "and every execution used that one preparation";
+  EXPECT_LE((*r)[2], 512) << "the cache stays bounded";
+}
+
 TEST_P(StoreTest, PlaceholdersIgnoreLiteralsIdentifiersAndComments) {
   make_schema();
   ASSERT_OK(db().write([&](Conn& c) -> Result<void> {
@@ -692,6 +717,177 @@ TEST_P(StoreTest, ConcurrentWritersLoseNoUpdates) {
   EXPECT_EQ(*n, kThreads * kEach);
 }
 
+// Many threads writing at once (on SQLite they share group commits): each
+// commits exactly its own rows, and each write is visible to the same
+// thread's next read.
+TEST_P(StoreTest, ConcurrentWritersCommitExactlyTheirRows) {
+  make_schema();
+  constexpr int kThreads = 16, kEach = 40;
+  std::atomic<int> failures{0}, invisible{0}, wrong_thread{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; ++t) {
+    ts.emplace_back([&, t] {
+      for (int k = 0; k < kEach; ++k) {
+        std::string name = "t" + std::to_string(t) + "-" + std::to_string(k);
+        auto self = std::this_thread::get_id();
+        auto id = db().write_as([&](Conn& c) -> Result<int64_t> {
+          if (std::this_thread::get_id() != self) wrong_thread.fetch_add(1);
+          return insert_item(c, name, t);
+        });
+        if (!id) {
+          failures.fetch_add(1);
+          continue;
+        }
+        auto seen = db().read_as([&](Conn& c) -> Result<std::string> {
+          auto row = TRY(c.one("SELECT name FROM items WHERE id = ?", {*id}));
+          return row ? row->s(0) : std::string();
+        });
+        if (!seen || *seen != name) invisible.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(invisible.load(), 0);
+  EXPECT_EQ(wrong_thread.load(), 0) << "a write callback ran on another thread than its caller";
+  EXPECT_EQ(count("items"), kThreads * kEach);
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(count("items WHERE qty = " + std::to_string(t)), kEach);
+}
+
+// Holds the writer in one transaction until `n` more write() callers are
+// queued behind it, so they form one group commit (SQLite).
+class QueueGate {
+ public:
+  QueueGate(Database& db, size_t n) : db_(db), n_(n) {
+    holder_ = std::thread([this] {
+      auto r = db_.write([this](Conn&) -> Result<void> {
+        holding_.set_value();
+        release_.get_future().wait();
+        return {};
+      });
+      EXPECT_TRUE(r.ok());
+    });
+    holding_.get_future().wait();
+  }
+  // Waits (bounded) until the callers are queued, then lets the holder commit.
+  bool open() {
+    bool queued = false;
+    for (int i = 0; i < 2000 && !queued; ++i) {
+      queued = db_.stats()["write_queue"].get<size_t>() == n_;
+      if (!queued) std::this_thread::sleep_for(5ms);
+    }
+    release_.set_value();
+    holder_.join();
+    return queued;
+  }
+
+ private:
+  Database& db_;
+  size_t n_;
+  std::promise<void> holding_, release_;
+  std::thread holder_;
+};
+
+// One group commit whose members fail in each way: an error returned after
+// writing, a failed statement, a throw. Only they are rolled back; the
+// others commit, and every caller gets its own outcome on its own thread.
+TEST_P(StoreTest, SqliteGroupCommitIsolatesFailingMembers) {
+  if (pg()) GTEST_SKIP() << "group commit is SQLite's";
+  make_schema();
+  ASSERT_OK(db().write([&](Conn& c) -> Result<void> {
+    TRY(insert_item(c, "taken"));
+    return {};
+  }));
+  int64_t batches0 = db().stats()["write_batches"].get<int64_t>();
+  constexpr int kMembers = 8;
+  std::vector<Result<int64_t>> results(kMembers, Result<int64_t>(int64_t{0}));
+  std::vector<std::string> thrown(kMembers);
+  QueueGate gate(db(), kMembers);
+  std::vector<std::thread> ts;
+  for (int m = 0; m < kMembers; ++m) {
+    ts.emplace_back([&, m] {
+      try {
+        results[m] = db().write_as([&](Conn& c) -> Result<int64_t> {
+          int64_t id = TRY(insert_item(c, "member-" + std::to_string(m), m));
+          TRY(c.exec("UPDATE counter SET n = n + 1 WHERE id = 1"));
+          if (m == 2) return Error::conflict("member 2 says no");
+          if (m == 4) TRY(insert_item(c, "taken"));  // unique violation
+          if (m == 6) throw std::runtime_error("member 6 threw");
+          return id;
+        });
+      } catch (const std::runtime_error& e) {
+        thrown[m] = e.what();
+      }
+    });
+  }
+  bool queued = gate.open();
+  for (auto& t : ts) t.join();
+  ASSERT_TRUE(queued) << "the writers never queued up";
+  // The gate's transaction, then one batch with all the members.
+  EXPECT_EQ(db().stats()["write_batches"].get<int64_t>() - batches0, 2);
+  for (int m = 0; m < kMembers; ++m) {
+    SCOPED_TRACE(m);
+    if (m == 2) {
+      ASSERT_FALSE(results[m].ok());
+      EXPECT_EQ(results[m].error().message, "member 2 says no");
+    } else if (m == 4) {
+      ASSERT_FALSE(results[m].ok());
+      EXPECT_EQ(results[m].error().code, Error::Code::conflict);
+    } else if (m == 6) {
+      EXPECT_EQ(thrown[m], "member 6 threw");
+    } else {
+      ASSERT_TRUE(results[m].ok()) << results[m].error().message;
+      EXPECT_EQ(count("items WHERE name = 'member-" + std::to_string(m) + "' AND id = " +
+                      std::to_string(*results[m])), 1);
+    }
+  }
+  EXPECT_EQ(count("items WHERE name LIKE 'member-%'"), kMembers - 3);
+  EXPECT_EQ(count("items WHERE name IN ('member-2', 'member-4', 'member-6')"), 0);
+  EXPECT_EQ(count("counter WHERE id = 1 AND n = " + std::to_string(kMembers - 3)), 1);
+  // The writer is clean afterwards.
+  ASSERT_OK(db().write([&](Conn& c) -> Result<void> {
+    TRY(insert_item(c, "after"));
+    return {};
+  }));
+  EXPECT_EQ(count("items"), kMembers - 3 + 2);
+}
+
+// Members of a group commit keep the same-thread rules: read() inside the
+// callback sees the transaction (including earlier members' rows), and a
+// nested write() is refused.
+TEST_P(StoreTest, SqliteGroupCommitMembersKeepNestingRules) {
+  if (pg()) GTEST_SKIP() << "group commit is SQLite's";
+  make_schema();
+  constexpr int kMembers = 4;
+  std::vector<int64_t> inside(kMembers, -1);
+  std::vector<Result<void>> nested(kMembers);
+  QueueGate gate(db(), kMembers);
+  std::vector<std::thread> ts;
+  for (int m = 0; m < kMembers; ++m) {
+    ts.emplace_back([&, m] {
+      auto r = db().write([&](Conn& c) -> Result<void> {
+        TRY(insert_item(c, "m" + std::to_string(m)));
+        TRY_VOID(db().read([&](Conn& rc) -> Result<void> {
+          inside[m] = TRY(rc.one("SELECT COUNT(*) FROM items"))->i(0);
+          return {};
+        }));
+        nested[m] = db().write([](Conn&) -> Result<void> { return {}; });
+        return {};
+      });
+      EXPECT_TRUE(r.ok()) << r.error().message;
+    });
+  }
+  ASSERT_TRUE(gate.open());
+  for (auto& t : ts) t.join();
+  std::set<int64_t> counts(inside.begin(), inside.end());
+  EXPECT_EQ(counts, (std::set<int64_t>{1, 2, 3, 4}));  // in turn, each sees those before it
+  for (auto& n : nested) {
+    ASSERT_FALSE(n.ok());
+    EXPECT_NE(n.error().message.find("nested write"), std::string::npos);
+  }
+  EXPECT_EQ(count("items"), kMembers);
+}
+
 // SQLite serialises write transactions, so even read-then-write code is
 // safe there. (PostgreSQL runs writes at READ COMMITTED: see pg_db.cpp.)
 TEST_P(StoreTest, SqliteSerialisesReadModifyWrite) {
@@ -814,6 +1010,60 @@ TEST_P(StoreTest, PostgresRetriesDeadlockedWrite) {
 }
 
 // ---------------------------------------------------------------- operations
+
+// Notifications between processes: a second handle on the database (as a
+// second server would have) receives what is sent outside a transaction and
+// what a write commits, never what a write rolls back.
+TEST_P(StoreTest, NotificationsReachOtherProcessesOnCommitOnly) {
+  if (!pg()) {
+    EXPECT_OK(notify(db(), "events", "x"));  // one process: nothing to do
+    auto l = listen(db(), "events", [](const std::string&) {});
+    ASSERT_FALSE(l.ok());
+    EXPECT_EQ(l.error().code, Error::Code::unavailable);
+    return;
+  }
+  make_schema();
+  auto other = open_again();
+  ASSERT_TRUE(other);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> got;
+  auto listening = listen(*other, "events", [&](const std::string& p) {
+    std::lock_guard lk(mu);
+    got.push_back(p);
+    cv.notify_all();
+  });
+  ASSERT_OK(listening);
+  auto wait_for = [&](const std::string& p) {
+    std::unique_lock lk(mu);
+    return cv.wait_for(lk, 10s, [&] { return std::find(got.begin(), got.end(), p) != got.end(); });
+  };
+  ASSERT_OK(notify(db(), "events", "plain"));
+  EXPECT_TRUE(wait_for("plain"));
+  auto rolled_back = db().write([&](Conn& c) -> Result<void> {
+    TRY(insert_item(c, "doomed"));
+    TRY_VOID(notify(db(), "events", "rolled-back"));
+    return Error::conflict("no");
+  });
+  EXPECT_FALSE(rolled_back.ok());
+  ASSERT_OK(db().write([&](Conn& c) -> Result<void> {
+    TRY(insert_item(c, "kept"));
+    TRY_VOID(notify(db(), "events", "committed"));
+    return {};
+  }));
+  EXPECT_TRUE(wait_for("committed"));
+  {
+    std::lock_guard lk(mu);
+    EXPECT_EQ(std::count(got.begin(), got.end(), "rolled-back"), 0);
+  }
+  // Bad channel names and oversized payloads are refused, never sent.
+  EXPECT_EQ(notify(db(), "Bad-Channel", "x").error().field, "channel");
+  EXPECT_EQ(notify(db(), "events", std::string(8000, 'x')).error().field, "payload");
+  // Dropping the handle stops delivery.
+  listening->reset();
+  ASSERT_OK(notify(db(), "events", "after"));
+  ASSERT_OK(notify(db(), "events", "after"));
+}
 
 TEST_P(StoreTest, IntegrityCheckAndPing) {
   make_schema();

@@ -173,6 +173,10 @@ Result<void> seed_demo(Conn& c, const std::map<std::string, int64_t>& units) {
         TRY(c.exec("UPDATE assets SET owner_customer_id = ? WHERE id = ?", {*owner, id}));
     }
   }
+  // Seed 001: 上海万力 numbers its balancing machine WL006 (资产#); it ran from 2004-06-02 (运行日期).
+  if (asset_ids.count("20040201-5326-A33"))
+    TRY(c.exec("UPDATE assets SET asset_tag = 'WL006', commissioned_on = '2004-06-02' WHERE id = ?",
+               {asset_ids["20040201-5326-A33"]}));
 
   // Contracts: seed 001's historical on-site contract (expired) and a current
   // full-cover 7x24 contract for the same customer.

@@ -88,6 +88,15 @@ class ClaimsApi : public ::testing::Test {
                           {"description", "集热管破裂漏水"}, {"summary", "漏水"}}),
               201);
   }
+  // The demo provider SP-SH-XH and its engineer1.
+  static std::pair<int64_t, int64_t> provider_and_engineer(Session& admin) {
+    int64_t sp = 0, eng = 0;
+    for (auto& u : items(admin.get("/api/v1/org-units?limit=500")))
+      if (u["code"] == "SP-SH-XH") sp = u["id"];
+    for (auto& u : items(admin.get("/api/v1/users?limit=500")))
+      if (u["username"] == "engineer1") eng = u["id"];
+    return {sp, eng};
+  }
   static json claim(Session& s, int64_t order_id) { return ok(s.get("/api/v1/claims/" + S(order_id))); }
   static std::vector<std::string> reasons(Session& s, int64_t order_id) {
     json c = claim(s, order_id);
@@ -332,11 +341,7 @@ TEST_F(ClaimsApi, CompletionIsAuditedAgain) {
   auto dispatcher = as("dispatcher");
   auto provider = as("provider1");
   auto engineer = as("engineer1");
-  int64_t sp = 0, eng = 0;
-  for (auto& u : items(admin.get("/api/v1/org-units?limit=500")))
-    if (u["code"] == "SP-SH-XH") sp = u["id"];
-  for (auto& u : items(admin.get("/api/v1/users?limit=500")))
-    if (u["username"] == "engineer1") eng = u["id"];
+  auto [sp, eng] = provider_and_engineer(admin);
   ASSERT_TRUE(sp && eng);
   int64_t cust = customer(admin, "吴先生");
   std::string serial = asset(admin, cust);
@@ -369,4 +374,49 @@ TEST_F(ClaimsApi, CompletionIsAuditedAgain) {
   // The provider that did the work cannot read the audit queue.
   EXPECT_EQ(provider.get("/api/v1/claims/queue").status, 403);
   cancel(dispatcher, b["id"]);
+}
+
+TEST_F(ClaimsApi, EveryResponseIsTheOrderAsStored) {
+  // The order a write returns is carried through the write and patched by
+  // the reactions (SLA figures, claim status, the system's audit) instead of
+  // being read again: it must equal what a fresh read shows.
+  auto admin = as("admin");
+  auto agent = as("agent");
+  auto dispatcher = as("dispatcher");
+  auto provider = as("provider1");
+  auto engineer = as("engineer1");
+  auto [sp, eng] = provider_and_engineer(admin);
+  ASSERT_TRUE(sp && eng);
+  auto same = [&](const json& written, const char* step) {
+    SCOPED_TRACE(std::string(step) + ": " + written.dump());
+    json got = order(admin, written["id"]);  // admin: the order moves to the provider's scope
+    for (auto& [k, v] : written.items()) {
+      if (k != "actions") {
+        EXPECT_EQ(v, got[k]) << step << ": " << k;
+      }
+    }
+  };
+  int64_t cust = customer(admin, "郑先生");
+  json clean = repair(agent, cust, asset(admin, cust));  // passes, audited by the system
+  EXPECT_EQ(clean["state"], "audited");
+  EXPECT_EQ(clean["claim_status"], "passed");
+  EXPECT_FALSE(clean["response_due_at"].is_null());
+  same(clean, "create, auto-audited");
+  json flagged = repair(agent, cust, uniq("NOPE-"));
+  EXPECT_EQ(flagged["claim_status"], "flagged");
+  same(flagged, "create, flagged");
+  std::string P = "/api/v1/service-orders/" + S(clean["id"]);
+  json o = ok(dispatcher.post(P + "/assign", json{{"provider_unit_id", sp}}));  // with the dispatch action
+  EXPECT_EQ(o["state"], "dispatched");
+  EXPECT_TRUE(o["engineer_id"].is_null());
+  same(o, "assign");
+  o = ok(dispatcher.post(P + "/assign", json{{"provider_unit_id", sp}, {"engineer_id", eng}, {"reason", "指定工程师"}}));
+  EXPECT_EQ(o["engineer_name"], "工程师 陈明");  // no dispatch action now: an update
+  same(o, "reassign");
+  same(ok(provider.post(P + "/actions/accept", json::object())), "accept");
+  same(ok(engineer.post(P + "/actions/arrive", json::object())), "arrive");
+  o = ok(dispatcher.post("/api/v1/service-orders/" + S(flagged["id"]) + "/actions/cancel",
+                         json{{"fields", {{"cancel_reason", "测试结束"}}}}));
+  EXPECT_FALSE(o["closed_at"].is_null());
+  same(o, "cancel");
 }

@@ -154,6 +154,8 @@ class Session {
   void tolerate_transport_errors() { tolerate_transport_errors_ = true; }
   void use_bearer(std::string token) { bearer_ = std::move(token); cookie_.clear(); csrf_.clear(); }
   void drop_csrf() { csrf_.clear(); }
+  // "sid=..." once logged in (for a WebSocket upgrade as this user).
+  const std::string& cookie() const { return cookie_; }
 
  private:
   http::Client client_;

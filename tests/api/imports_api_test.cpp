@@ -381,3 +381,107 @@ TEST_F(ImportsApi, BadUploadsAre4xxNamingTheField) {
   // The server is still healthy.
   EXPECT_EQ(admin.get("/healthz").status, 200);
 }
+
+// The asset tag (资产#) and commissioning date (运行日期) as optional columns:
+// validated like the API, set on known serials, idempotent.
+TEST_F(ImportsApi, InstallBaseAssetTagAndCommissioningDateColumns) {
+  auto admin = as("admin");
+  std::string tag = random_hex(4);
+  std::string s1 = "IT-" + tag + "-1", s2 = "IT-" + tag + "-2", s3 = "IT-" + tag + "-3", s4 = "IT-" + tag + "-4";
+  std::string csv = "序列号,型号,安装日期,资产#,运行日期\n" +
+                    s1 + ",KFR-35GW/BP3,2024-02-03,wl" + tag + ",2024-02-05\n" +  // row 2: good
+                    s2 + ",KFR-35GW/BP3,2024-02-03,WL " + tag + ",\n" +           // row 3: bad tag
+                    s3 + ",KFR-35GW/BP3,2024-02-03,,2024-02-01\n" +               // row 4: commissioned before installed
+                    s4 + ",KFR-35GW/BP3,,,2024-02-31\n";                           // row 5: no such date
+  json j = run(admin, "install_base", "tags.csv", csv);
+  EXPECT_EQ(j["created"], 1) << j.dump();
+  EXPECT_EQ(j["bad"], 3);
+  json errs = errors(admin, j["id"]);
+  EXPECT_EQ(error_at(errs, 3)["column"], "asset_tag") << errs.dump();
+  EXPECT_EQ(error_at(errs, 4)["column"], "commissioned_on") << errs.dump();
+  EXPECT_EQ(error_at(errs, 5)["column"], "commissioned_on") << errs.dump();
+  auto a1 = body(admin.get("/api/v1/assets/by-serial/" + s1));
+  std::string TAG = "WL" + tag;
+  for (auto& ch : TAG) ch = static_cast<char>(toupper(ch));
+  EXPECT_EQ(a1["asset_tag"], TAG) << a1.dump();
+  EXPECT_EQ(a1["commissioned_on"], "2024-02-05");
+
+  json again = run(admin, "install_base", "tags.csv", csv);
+  EXPECT_EQ(again["unchanged"], 1) << again.dump();
+  EXPECT_EQ(again["updated"], 0);
+
+  // A later file numbers a known unit: updated, in its timeline.
+  std::string later = "serial,model_code,asset_tag,commissioned_on\n" + s1 + ",KFR-35GW/BP3,WL-" + tag + ",2024-02-06\n";
+  json upd = run(admin, "install_base", "renumber.csv", later);
+  EXPECT_EQ(upd["updated"], 1) << upd.dump();
+  auto a1b = body(admin.get("/api/v1/assets/by-serial/" + s1));
+  EXPECT_EQ(a1b["commissioned_on"], "2024-02-06");
+  auto hist = items(admin.get("/api/v1/assets/" + std::to_string(a1b["id"].get<int64_t>()) + "/history"));
+  EXPECT_EQ(hist.back()["kind"], "updated");
+  EXPECT_EQ(hist.back()["detail"]["asset_tag"]["from"], TAG);
+  // The template lists the new columns.
+  auto tpl = admin.get("/api/v1/imports/template?kind=install_base");
+  EXPECT_EQ(tpl.status, 200);
+  EXPECT_NE(tpl.body.find("asset_tag"), std::string::npos) << tpl.body;
+  EXPECT_NE(tpl.body.find("commissioned_on"), std::string::npos) << tpl.body;
+}
+
+// The batch fast path (multi-row INSERTs in chunks of 64, 32, ... rows): 151
+// rows with owners shared between rows, one serial twice (its second row a
+// conflicting sale), one serial already stored, and a bad row in between;
+// every created asset has its owner, timeline and purchase as row by row.
+TEST_F(ImportsApi, InstallBaseBatchOfManyRowsMatchesTheRowByRowRules) {
+  auto admin = as("admin");
+  std::string tag = random_hex(4);
+  for (auto& ch : tag) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));  // serials are stored so
+  std::string phone_base = "137" + std::to_string(1000 + std::stoul(tag, nullptr, 16) % 8999);
+  auto serial = [&](int i) { return "FB-" + tag + "-" + std::to_string(i); };
+  // Stored before: the later file's row for it is "unchanged".
+  std::string head = "serial,model_code,sale_date,sale_amount,customer_name,customer_phone,install_date,installer\n";
+  json first = run(admin, "install_base", "pre.csv",
+                   head + serial(10) + ",SWH-Q18,2024-03-01,100,甲" + tag + "," + phone_base + "0000,,\n");
+  EXPECT_EQ(first["created"], 1) << first.dump();
+  std::string csv = head;
+  for (int i = 0; i < 150; ++i) {
+    int owner = i % 5;  // five owners, 30 assets each (owner 0: the customer stored above)
+    std::string name = owner == 0 ? "甲" + tag : "乙" + tag + std::to_string(owner);
+    csv += serial(i) + ",SWH-Q18,2024-03-01,100," + name + "," + phone_base + std::to_string(owner) + "000," +
+           (i % 2 ? "2024-03-02,SP-SH-XH" : ",") + "\n";
+    if (i == 40) csv += serial(3) + ",SWH-Q18,2024-03-09,200,丙" + tag + ",13600000000,,\n";  // row 43: serial 3 again
+  }
+  // Rows: header 1, serial i at row i + 2 (+1 after row 42); row 43 conflicts with serial 3's sale.
+  json j = run(admin, "install_base", "many.csv", csv);
+  EXPECT_EQ(j["created"], 149) << j.dump();
+  EXPECT_EQ(j["unchanged"], 1);
+  EXPECT_EQ(j["bad"], 1);
+  json errs = errors(admin, j["id"]);
+  ASSERT_EQ(errs.size(), 1u) << errs.dump();
+  EXPECT_EQ(errs[0]["row"], 43);
+  EXPECT_EQ(errs[0]["column"], "sale_date");
+  // Owner 0 is the customer stored before; the others were created once each.
+  auto a0 = body(admin.get("/api/v1/assets/by-serial/" + serial(0)));
+  auto a10 = body(admin.get("/api/v1/assets/by-serial/" + serial(10)));
+  EXPECT_EQ(a0["owner_customer_id"], a10["owner_customer_id"]);
+  auto o0 = body(admin.get("/api/v1/customers/" + std::to_string(a0["owner_customer_id"].get<int64_t>())));
+  EXPECT_EQ(o0["purchase_total_fen"], 30 * 10000) << o0.dump();  // 29 new + the one imported before
+  for (int i : {1, 6, 64, 127, 128, 149}) {
+    auto a = body(admin.get("/api/v1/assets/by-serial/" + serial(i)));
+    EXPECT_EQ(a["serial"], serial(i)) << a.dump();
+    EXPECT_EQ(a["status"], i % 2 ? "installed" : "sold");
+    auto same = body(admin.get("/api/v1/assets/by-serial/" + serial(i % 5)));  // the same owner's first asset
+    EXPECT_EQ(a["owner_customer_id"], same["owner_customer_id"]);
+    auto hist = items(admin.get("/api/v1/assets/" + std::to_string(a["id"].get<int64_t>()) + "/history"));
+    EXPECT_EQ(hist.size(), i % 2 ? 3u : 2u) << hist.dump();  // created, sale (, installation)
+  }
+  auto o1 = body(admin.get("/api/v1/customers/" + std::to_string(
+                               body(admin.get("/api/v1/assets/by-serial/" + serial(1)))["owner_customer_id"].get<int64_t>())));
+  EXPECT_EQ(o1["purchase_total_fen"], 30 * 10000) << o1.dump();
+  EXPECT_EQ(o1["phones"].size(), 1u);
+  // Again: nothing changes.
+  json again = run(admin, "install_base", "many.csv", csv);
+  EXPECT_EQ(again["created"], 0) << again.dump();
+  EXPECT_EQ(again["unchanged"], 150);
+  EXPECT_EQ(again["bad"], 1);
+  EXPECT_EQ(body(admin.get("/api/v1/customers/" + std::to_string(o1["id"].get<int64_t>())))["purchase_total_fen"],
+            30 * 10000);
+}

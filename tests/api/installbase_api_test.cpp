@@ -449,3 +449,90 @@ TEST_F(InstallBaseApi, DemoDataAnswersTheSampleQuestions) {
   ASSERT_EQ(items["items"].size(), 1u);
   EXPECT_EQ(items["items"][0]["prices"].size(), 3u);
 }
+
+// Seed 001's asset block: 资产# WL006 (the customer's own number, unique per
+// owner) and 运行日期 2004-06-02 (two days after the installation).
+TEST_F(InstallBaseApi, AssetTagAndCommissioningDate) {
+  auto admin = as("admin");
+  auto cat = catalogue(admin);
+  int64_t cust = customer(admin, "万力"), other = customer(admin, "别家");
+  auto upper = [](std::string s) {
+    for (auto& ch : s) ch = static_cast<char>(toupper(ch));
+    return s;
+  };
+  std::string tag = uniq("wl"), TAG = upper(tag);
+  auto asset = [&](json extra) {
+    json b{{"serial", uniq("SY-")}, {"model_id", cat.model}};
+    b.update(extra);
+    return admin.post("/api/v1/assets", b);
+  };
+  bad(asset(json{{"asset_tag", "WL 006"}}), "asset_tag");
+  bad(asset(json{{"asset_tag", std::string(33, 'A')}}), "asset_tag");
+  bad(asset(json{{"asset_tag", 6}}), "asset_tag");
+  bad(asset(json{{"commissioned_on", "2004-13-01"}}), "commissioned_on");
+  bad(asset(json{{"commissioned_on", "2999-01-01"}}), "commissioned_on");
+  bad(asset(json{{"commissioned_on", "2004-05-30"}, {"installation", {{"date", "2004-05-31"}}}}), "commissioned_on");
+
+  auto a = ok(asset(json{{"owner_customer_id", cust}, {"asset_tag", " " + tag + " "}, {"commissioned_on", "2004-06-02"},
+                         {"installation", {{"date", "2004-05-31"}}}}),
+              201);
+  int64_t id = a["id"];
+  EXPECT_EQ(a["asset_tag"], TAG) << "tags are trimmed and upper-cased like serials";
+  EXPECT_EQ(a["commissioned_on"], "2004-06-02");
+  EXPECT_EQ(ok(admin.get("/api/v1/assets/" + S(id)))["asset_tag"], TAG);
+  auto hist = ok(admin.get("/api/v1/assets/" + S(id) + "/history"));
+  EXPECT_EQ(hist["items"][0]["detail"]["asset_tag"], TAG);
+  EXPECT_EQ(hist["items"][0]["detail"]["commissioned_on"], "2004-06-02");
+
+  // Unique per owner: the same customer cannot number two units alike;
+  // another customer may use the same number.
+  auto dup = asset(json{{"owner_customer_id", cust}, {"asset_tag", tag}});
+  EXPECT_EQ(dup.status, 409) << dup.body;
+  EXPECT_EQ(body(dup)["error"]["field"], "asset_tag");
+  auto b = ok(asset(json{{"owner_customer_id", other}, {"asset_tag", tag}}), 201);
+  auto give = admin.patch("/api/v1/assets/" + S(b["id"].get<int64_t>()),
+                          json{{"version", b["version"]}, {"owner_customer_id", cust}});
+  EXPECT_EQ(give.status, 409) << give.body;
+  EXPECT_EQ(body(give)["error"]["field"], "asset_tag");
+  auto sell = admin.post("/api/v1/assets/" + S(b["id"].get<int64_t>()) + "/sale",
+                         json{{"date", "2024-01-02"}, {"customer_id", cust}});
+  EXPECT_EQ(sell.status, 409) << "the sale would make two of the customer's units " << TAG << ": " << sell.body;
+
+  // PATCH: the commissioning date is not before the installation; changes
+  // are in the timeline and the audit log.
+  int64_t v = a["version"];
+  bad(admin.patch("/api/v1/assets/" + S(id), json{{"version", v}, {"commissioned_on", "2004-05-30"}}), "commissioned_on");
+  bad(admin.patch("/api/v1/assets/" + S(id), json{{"version", v}, {"asset_tag", "中文"}}), "asset_tag");
+  std::string tag2 = uniq("WL-");
+  auto p = ok(admin.patch("/api/v1/assets/" + S(id), json{{"version", v}, {"asset_tag", tag2}, {"commissioned_on", "2004-06-03"}}));
+  EXPECT_EQ(p["asset_tag"], upper(tag2));
+  EXPECT_EQ(p["commissioned_on"], "2004-06-03");
+  EXPECT_EQ(admin.patch("/api/v1/assets/" + S(id), json{{"version", v}, {"asset_tag", "X1"}}).status, 409) << "stale version";
+  hist = ok(admin.get("/api/v1/assets/" + S(id) + "/history"));
+  const json& last = hist["items"].back();
+  EXPECT_EQ(last["kind"], "updated");
+  EXPECT_EQ(last["detail"]["asset_tag"]["from"], TAG);
+  EXPECT_EQ(last["detail"]["asset_tag"]["to"], upper(tag2));
+  EXPECT_EQ(last["detail"]["commissioned_on"]["to"], "2004-06-03");
+  auto audit = ok(admin.get("/api/v1/audit?entity=asset&id=" + S(id)));
+  EXPECT_EQ(audit["items"][0]["after"]["asset_tag"], upper(tag2));
+  // The old number is free again for this customer.
+  ok(asset(json{{"owner_customer_id", cust}, {"asset_tag", tag}}), 201);
+
+  // Search by tag: the list's q (substring) and asset_tag (exact, any case).
+  auto found = ok(admin.get("/api/v1/assets?q=" + tag2.substr(3)));
+  ASSERT_EQ(found["items"].size(), 1u) << found.dump();
+  EXPECT_EQ(found["items"][0]["id"], id);
+  EXPECT_EQ(ok(admin.get("/api/v1/assets?asset_tag=" + tag2))["items"].size(), 1u);
+  EXPECT_EQ(ok(admin.get("/api/v1/assets?asset_tag=NOPE" + random_hex(3)))["items"].size(), 0u);
+
+  // A unit commissioned first cannot be installed after that day.
+  auto c = ok(asset(json{{"commissioned_on", "2024-03-05"}}), 201);
+  std::string C = "/api/v1/assets/" + S(c["id"].get<int64_t>()) + "/installation";
+  bad(admin.post(C, json{{"date", "2024-03-06"}}), "date");
+  EXPECT_EQ(ok(admin.post(C, json{{"date", "2024-03-05"}}))["status"], "installed");
+
+  // Scope: another provider does not find the unit by its tag.
+  auto p2 = as("provider2");
+  EXPECT_EQ(ok(p2.get("/api/v1/assets?asset_tag=" + tag2))["items"].size(), 0u);
+}

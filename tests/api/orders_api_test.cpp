@@ -336,10 +336,20 @@ TEST_F(OrdersApi, Seed001ReportTotalsAndSatisfaction) {
   // The balancing machine as in the seed: a third-party asset, under no
   // discounted contract (the demo's copy is under a 10 %/20 % one).
   std::string serial = uniq("20040201-5326-");
-  ok(admin.post("/api/v1/assets", json{{"serial", serial}, {"third_party", true}, {"maker", "上海天硕机电设备有限公司"},
-                                      {"model_text", "SY3240平衡机"}, {"owner_customer_id", wanli},
-                                      {"org_unit_id", unit_id(admin, "BR-SH")}}),
-     201);
+  json machine{{"serial", serial}, {"third_party", true}, {"maker", "上海天硕机电设备有限公司"},
+               {"model_text", "SY3240平衡机"}, {"owner_customer_id", wanli}, {"org_unit_id", unit_id(admin, "BR-SH")},
+               {"asset_tag", "WL006"}, {"commissioned_on", "2004-06-02"}, {"installation", {{"date", "2004-05-31"}}}};
+  // 资产# WL006 is 上海万力's number of the demo's copy: unique per owner, so
+  // the demo's copy hands it over to this rebuild.
+  auto taken = admin.post("/api/v1/assets", machine);
+  EXPECT_EQ(taken.status, 409) << taken.body;
+  EXPECT_EQ(body(taken)["error"]["field"], "asset_tag");
+  auto demo_copy = ok(admin.get("/api/v1/assets/by-serial/20040201-5326-A33"));
+  EXPECT_EQ(demo_copy["asset_tag"], "WL006");
+  EXPECT_EQ(demo_copy["commissioned_on"], "2004-06-02");
+  ok(admin.patch("/api/v1/assets/" + S(demo_copy["id"].get<int64_t>()),
+                 json{{"version", demo_copy["version"]}, {"asset_tag", "WL006-DEMO"}}));
+  ok(admin.post("/api/v1/assets", machine), 201);
   json o = ok(agent.post("/api/v1/service-orders",
                          json{{"type", "repair"}, {"customer_id", wanli},
                               {"contact", {{"name", "张云峰"}, {"phone", "13901888888"}}},
@@ -389,6 +399,23 @@ TEST_F(OrdersApi, Seed001ReportTotalsAndSatisfaction) {
   EXPECT_EQ(ch["totals"]["subtotal"], "¥1,322.45");
   EXPECT_EQ(ch["totals"]["rounding_amount"], "¥-0.45");
   EXPECT_EQ(ch["totals"]["total"], "¥1,322.00");
+  // The lines' sales contract header (配件销售单), signed by the provider and
+  // approved (审核状态 已核准) by the dispatcher. Numbers are unique: the demo
+  // already holds the seed's own.
+  json header{{"number", "CTRNBRG0020050223001"}, {"signed_on", "2005-02-23"}, {"summary", "维修"}, {"type", "service"},
+              {"status", "executing"}, {"contact_name", "张云峰"}, {"payment_method", "cheque"},
+              {"sales_method", "after_sales_parts"}, {"delivery_method", "door_delivery"}, {"ship_date", "2005-02-23"},
+              {"sales_team", "dm"}};
+  auto dup_no = provider1.post(P + "/sales-order", header);
+  EXPECT_EQ(dup_no.status, 409) << dup_no.body;
+  EXPECT_EQ(body(dup_no)["error"]["field"], "number");
+  std::string so_number = "CTRNBRG0020050223" + random_hex(3);
+  for (auto& c : so_number) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  header["number"] = so_number;
+  auto so = ok(provider1.post(P + "/sales-order", header), 201);
+  EXPECT_EQ(so["approval_status"], "pending");
+  so = ok(dispatcher.post(P + "/sales-order/approval", json{{"decision", "approved"}, {"version", so["version"]}}));
+  EXPECT_EQ(so["approval_status_name"], "已核准");
   o = ok(agent.call("PUT", P + "/satisfaction",
                     json{{"version", ch["version"]}, {"score", 45}, {"max_score", 60}, {"date", "2005-02-23"},
                          {"contact_name", "张云峰"},
@@ -429,6 +456,24 @@ TEST_F(OrdersApi, Seed001ReportTotalsAndSatisfaction) {
   EXPECT_EQ(rep["charges"]["lines"][3]["amount_fen"], 50000);
   EXPECT_EQ(rep["charges"]["lines"][1]["remark"], "交货推迟至3月1日");
   EXPECT_EQ(rep["charges"]["totals"]["total_fen"], 132200);
+  EXPECT_EQ(rep["asset"]["asset_tag"], "WL006");
+  EXPECT_EQ(rep["asset"]["commissioned_on"], "2004-06-02");
+  EXPECT_EQ(rep["asset"]["install_date"], "2004-05-31");
+  const json& sh = rep["sales_order"];
+  EXPECT_EQ(sh["number"], so_number);
+  EXPECT_EQ(sh["signed_on"], "2005-02-23");
+  EXPECT_EQ(sh["approval_status_name"], "已核准");
+  EXPECT_EQ(sh["summary"], "维修");
+  EXPECT_EQ(sh["type_name"], "服务");
+  EXPECT_EQ(sh["status_name"], "执行中");
+  EXPECT_EQ(sh["customer_name"], "上海万力机械有限公司");
+  EXPECT_EQ(sh["contact_name"], "张云峰");
+  EXPECT_EQ(sh["payment_method_name"], "支票");
+  EXPECT_EQ(sh["sales_method_name"], "售后零部件");
+  EXPECT_EQ(sh["delivery_method_name"], "上门送货");
+  EXPECT_EQ(sh["ship_date"], "2005-02-23");
+  EXPECT_EQ(sh["sales_team"], "dm");
+  EXPECT_EQ(rep["charges"]["lines"][3]["unit"], "小时");
   EXPECT_TRUE(rep.contains("contract"));
   EXPECT_EQ(rep["problem"]["service_group"], "上海徐汇家电服务部");
   EXPECT_EQ(rep["problem"]["state_name"], "已派单");
@@ -445,7 +490,10 @@ TEST_F(OrdersApi, Seed001ReportTotalsAndSatisfaction) {
   EXPECT_NE(pdf.body.find("/BaseFont /STSong-Light /Encoding /UniGB-UCS2-H"), std::string::npos);
   for (const std::string& text : {o["number"].get<std::string>(), std::string("上海万力机械有限公司"), std::string("1,322.45"),
                                   std::string("-0.45"), std::string("1,322.00"), std::string("75%"), std::string("去零"),
-                                  std::string("交货推迟至3月1日"), std::string("更换SY3240电机电刷")}) {
+                                  std::string("交货推迟至3月1日"), std::string("更换SY3240电机电刷"), std::string("WL006"),
+                                  std::string("运行日期"), std::string("2004-06-02"), so_number, std::string("已核准"),
+                                  std::string("支票"), std::string("售后零部件"), std::string("上门送货"),
+                                  std::string("执行中"), std::string("销售小组")}) {
     std::string hex = shouhou::pdf::hex_string(text);  // "<...>"; the text may be part of a longer string
     EXPECT_NE(pdf.body.find(hex.substr(1, hex.size() - 2)), std::string::npos) << text;
   }
@@ -678,4 +726,111 @@ TEST_F(OrdersApi, ListFiltersAndNumbersAreUnique) {
   bad(agent.get("/api/v1/service-orders?customer_id=x"), "customer_id");
   bad(agent.get("/api/v1/service-orders?created_from=yesterday"), "created_from");
   for (auto& it : items(agent.get("/api/v1/service-orders?open=1&limit=50"))) EXPECT_TRUE(it["closed_at"].is_null());
+}
+
+// The parts sales order (配件销售单): validation naming fields, generated
+// numbers, version checks, approval and re-approval, the dictionary, audit,
+// and scope (another provider gets 404 as for an unknown id).
+TEST_F(OrdersApi, SalesOrderRulesApprovalAndScope) {
+  auto admin = as("admin"), agent = as("agent"), dispatcher = as("dispatcher"), provider1 = as("provider1"),
+       provider2 = as("provider2");
+  json o = repair(agent);
+  int64_t id = o["id"];
+  const std::string P = "/api/v1/service-orders/" + S(id), SO = P + "/sales-order";
+  act(dispatcher, id, "audit");
+  ok(dispatcher.post(P + "/assign", json{{"provider_unit_id", unit_id(admin, "SP-SH-XH")}}));
+  EXPECT_EQ(provider1.get(SO).status, 404) << "none yet";
+
+  // The attacker: another provider guessing the order's id.
+  EXPECT_EQ(provider2.post(SO, json::object()).status, 404);
+  EXPECT_EQ(provider2.get(SO).status, 404);
+
+  bad(provider1.post(SO, json{{"payment_method", "bitcoin"}}), "payment_method");
+  bad(provider1.post(SO, json{{"delivery_method", 3}}), "delivery_method");
+  bad(provider1.post(SO, json{{"signed_on", "2024-02-30"}}), "signed_on");
+  bad(provider1.post(SO, json{{"signed_on", "2999-01-01"}}), "signed_on");
+  bad(provider1.post(SO, json{{"signed_on", "2024-03-01"}, {"ship_date", "2024-02-29"}}), "ship_date");
+  bad(provider1.post(SO, json{{"type", "gift"}}), "type");
+  bad(provider1.post(SO, json{{"status", "paid"}}), "status");
+  bad(provider1.post(SO, json{{"number", "X!"}}), "number");
+  bad(provider1.post(SO, json{{"approval_status", "approved"}}), "approval_status");
+  bad(provider1.post(SO, json{{"sales_team", std::string(41, 'x')}}), "sales_team");
+  EXPECT_EQ(provider1.call("POST", SO, "{not json").status, 400);
+  EXPECT_EQ(provider1.get(SO).status, 404) << "nothing half-written";
+
+  auto so = ok(provider1.post(SO, json{{"payment_method", "cash"}, {"delivery_method", "pickup"}, {"summary", "换电容"}}), 201);
+  EXPECT_TRUE(std::regex_match(so["number"].get<std::string>(), std::regex("CTRN\\d{8}\\d{3,}"))) << so["number"];
+  EXPECT_EQ(so["approval_status"], "pending");
+  EXPECT_EQ(so["status"], "draft");
+  EXPECT_EQ(so["type"], "service");
+  EXPECT_EQ(so["contact_name"], "王建国") << "the order's contact by default";
+  EXPECT_EQ(so["customer_name"], o["customer_name"]);
+  EXPECT_EQ(so["payment_method_name"], "现金");
+  EXPECT_EQ(so["payment_method_name_en"], "Cash");
+  EXPECT_EQ(so["delivery_method_name"], "客户自提");
+  EXPECT_EQ(provider1.post(SO, json::object()).status, 409) << "one per order";
+  // An order not (yet) the provider's is not there for it.
+  EXPECT_EQ(provider1.post("/api/v1/service-orders/" + S(repair(agent)["id"].get<int64_t>()) + "/sales-order",
+                           json::object()).status, 404);
+
+  // Changes need the version read; the attacker cannot change it either.
+  int64_t v = so["version"];
+  EXPECT_EQ(provider2.patch(SO, json{{"version", v}, {"sales_team", "x"}}).status, 404);
+  bad(provider1.patch(SO, json{{"version", v}, {"ship_date", "2000-01-01"}}), "ship_date");
+  bad(provider1.patch(SO, json{{"version", v}, {"number", nullptr}}), "number");
+  so = ok(provider1.patch(SO, json{{"version", v}, {"status", "executing"}, {"sales_team", "dm"}, {"ship_date", nullptr}}));
+  EXPECT_EQ(so["status_name"], "执行中");
+  EXPECT_EQ(so["sales_team"], "dm");
+  EXPECT_EQ(so["summary"], "换电容") << "fields not sent are kept";
+  EXPECT_EQ(provider1.patch(SO, json{{"version", v}, {"sales_team", "stale"}}).status, 409);
+
+  // Approval is the auditor's (order.audit), with the version.
+  EXPECT_EQ(provider1.post(SO + "/approval", json{{"decision", "approved"}, {"version", so["version"]}}).status, 403);
+  bad(dispatcher.post(SO + "/approval", json{{"decision", "maybe"}, {"version", so["version"]}}), "decision");
+  EXPECT_EQ(dispatcher.post(SO + "/approval", json{{"decision", "approved"}, {"version", 1}}).status, 409);
+  so = ok(dispatcher.post(SO + "/approval", json{{"decision", "approved"}, {"version", so["version"]}}));
+  EXPECT_EQ(so["approval_status"], "approved");
+  EXPECT_EQ(so["approved_by"], "dispatcher");
+  // Delivery progress keeps the approval; new terms need a new one.
+  so = ok(provider1.patch(SO, json{{"version", so["version"]}, {"ship_date", "2030-01-01"}, {"status", "completed"}}));
+  EXPECT_EQ(so["approval_status"], "approved");
+  so = ok(provider1.patch(SO, json{{"version", so["version"]}, {"payment_method", "cheque"}}));
+  EXPECT_EQ(so["approval_status"], "pending");
+  EXPECT_TRUE(so["approved_by"].is_null());
+
+  // The dictionary: an administrator adds a payment method and retires it.
+  auto opts = ok(provider1.get("/api/v1/sales-order-options?kind=payment_method"));
+  bool cheque = false;
+  for (auto& x : opts["items"]) cheque = cheque || (x["code"] == "cheque" && x["name"] == "支票" && x["name_en"] == "Cheque");
+  EXPECT_TRUE(cheque) << opts.dump();
+  bad(provider1.get("/api/v1/sales-order-options?kind=colour"), "kind");
+  std::string code = "pay_" + random_hex(3);
+  EXPECT_EQ(provider1.call("PUT", "/api/v1/sales-order-options/payment_method/" + code,
+                           json{{"name", "支付宝"}, {"name_en", "Alipay"}}.dump()).status, 403);
+  bad(admin.call("PUT", "/api/v1/sales-order-options/colour/" + code, json{{"name", "x"}, {"name_en", "x"}}.dump()), "kind");
+  bad(admin.call("PUT", "/api/v1/sales-order-options/payment_method/" + code, json{{"name_en", "Alipay"}}.dump()), "name");
+  auto added = ok(admin.call("PUT", "/api/v1/sales-order-options/payment_method/" + code,
+                             json{{"name", "支付宝"}, {"name_en", "Alipay"}, {"sort_order", 9}}.dump()), 201);
+  so = ok(provider1.patch(SO, json{{"version", so["version"]}, {"payment_method", code}}));
+  EXPECT_EQ(so["payment_method_name"], "支付宝");
+  EXPECT_EQ(admin.call("PUT", "/api/v1/sales-order-options/payment_method/" + code,
+                       json{{"name", "支付宝"}, {"name_en", "Alipay"}, {"active", false}, {"version", 99}}.dump()).status, 409);
+  ok(admin.call("PUT", "/api/v1/sales-order-options/payment_method/" + code,
+                json{{"name", "支付宝"}, {"name_en", "Alipay"}, {"active", false}, {"version", added["version"]}}.dump()));
+  bad(provider1.patch(SO, json{{"version", so["version"]}, {"payment_method", "cash"}, {"delivery_method", "teleport"}}),
+      "delivery_method");
+  auto fresh = ok(provider1.get(SO));
+  EXPECT_EQ(fresh["payment_method"], code) << "a retired entry stays on the records that use it";
+  EXPECT_EQ(fresh["version"], so["version"]) << "the refused change wrote nothing";
+
+  // Every change is in the audit log.
+  auto audit = ok(admin.get("/api/v1/audit?entity=sales_order&id=" + S(so["id"].get<int64_t>())));
+  std::vector<std::string> actions;
+  for (auto& e : audit["items"]) actions.push_back(e["action"]);
+  EXPECT_EQ(actions, (std::vector<std::string>{"update", "update", "update", "approve", "update", "create"}));
+  // The report carries it; the attacker gets neither.
+  EXPECT_EQ(ok(provider1.get(P + "/report"))["sales_order"]["number"], so["number"]);
+  EXPECT_EQ(provider2.get(P + "/report").status, 404);
+  EXPECT_EQ(provider2.post(SO + "/approval", json{{"decision", "approved"}, {"version", so["version"]}}).status, 403);
+  EXPECT_EQ(dispatcher.get("/api/v1/service-orders/99999999/sales-order").status, 404);
 }

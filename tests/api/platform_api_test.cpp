@@ -333,7 +333,16 @@ TEST(KillTest, AcknowledgedWritesSurviveKill9) {
       }
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // Kill once the stream is well under way (not after a fixed time: on a loaded machine the logins alone
+  // can take seconds), or after 60 s at the latest so a stuck server still fails the test below.
+  for (int waited = 0; waited < 600; ++waited) {
+    {
+      std::lock_guard lk(mu);
+      if (acked.size() >= 40) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // mid-stream, not at a batch boundary
   server->kill9();
   stop = true;
   for (auto& t : writers) t.join();

@@ -410,3 +410,27 @@ TEST_F(SlaApi, TwoServersEscalateOnce) {
   }
   EXPECT_EQ(second.stop(), 0);
 }
+
+TEST_F(SlaApi, PolicyEditsReachAnotherServer) {
+  // Each server caches settings, policies and calendars; an admin's edit on
+  // one server must reach the next order created on the other.
+  ServerProcess second(server_->db());
+  auto admin = as("admin");
+  auto agent = as("agent", second.port());
+  json s = sla(agent, ticket(agent, "delivery")["id"]);  // the second server has read its cache
+  EXPECT_EQ(s["response"]["minutes"], 120) << s.dump();
+  std::string P = "/api/v1/sla/policies";
+  json pol = ok(admin.post(P, json{{"name", "送货"}, {"order_type", "delivery"}, {"calendar_code", "7x24"},
+                                    {"response_minutes", 50}, {"resolve_minutes", 100}}), 201);
+  s = sla(agent, ticket(agent, "delivery")["id"]);
+  EXPECT_EQ(s["policy_id"], pol["id"]) << s.dump();
+  EXPECT_EQ(s["response"]["minutes"], 50);
+  pol = ok(admin.patch(P + "/" + S(pol["id"]), json{{"response_minutes", 40}, {"version", pol["version"]}}));
+  s = sla(agent, ticket(agent, "delivery")["id"]);
+  EXPECT_EQ(s["response"]["minutes"], 40) << s.dump();
+  EXPECT_EQ(ms(s["response"]["due_at"]) - ms(s["started_at"]), 40 * 60'000);
+  ok(admin.patch(P + "/" + S(pol["id"]), json{{"active", false}, {"version", pol["version"]}}));
+  s = sla(agent, ticket(agent, "delivery")["id"]);
+  EXPECT_EQ(s["response"]["minutes"], 120) << s.dump();
+  EXPECT_EQ(second.stop(), 0);
+}

@@ -28,6 +28,8 @@ async function openUpsFrom360(page) {
   await page.locator(tid('c360-tabs') + ' .el-tabs__item', { hasText: '资产' }).click()
   await page.locator(tid('c360-asset-' + UPS)).click()
   await page.locator(tid('page-asset')).waitFor({ state: 'visible' })
+  // The page shows before its data: wait for the asset itself (a loaded machine may take a while).
+  await page.waitForFunction(([s, v]) => document.querySelector(s)?.textContent.trim() === v, [tid('asset-serial'), UPS])
 }
 
 test('agent: from the customer 360 page to an asset and its warranty status', T, async () => {
@@ -198,6 +200,29 @@ test('admin: registers an asset, then its sale and its installation', T, async (
     assert.equal(a.sale.invoice_no, 'FP-' + serial)
     assert.equal(a.installation.address, '上海市徐汇区漕溪北路 88 号')
     assert.equal(a.installation.parts[0].name, '铜管加长 2 米')
+
+    // The customer's own number (资产#) and the commissioning date (运行日期):
+    // not before the installation (today), the field named; then found by the tag.
+    await page.locator(tid('asset-edit-identity')).click()
+    const idf = page.locator(tid('asset-identity-form'))
+    await idf.waitFor({ state: 'visible' })
+    await idf.locator(tid('asset-identity-tag')).fill('t-' + serial.toLowerCase())
+    const day = idf.locator(tid('asset-identity-commissioned') + ' input')
+    await day.fill('2000-01-02')
+    await day.press('Enter')
+    await idf.locator(tid('asset-identity-save')).click()
+    await idf.getByText('commissioned_on').first().waitFor({ state: 'visible' })
+    const today = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10)
+    await day.fill(today)
+    await day.press('Enter')
+    await idf.locator(tid('asset-identity-save')).click()
+    await page.waitForFunction(([s, v]) => document.querySelector(s)?.textContent.trim() === v, [tid('asset-tag'), 'T-' + serial])
+    assert.equal((await page.locator(tid('asset-commissioned')).innerText()).trim(), today)
+    await page.locator(tid('asset-history')).getByText('asset_tag').first().waitFor({ state: 'visible' })
+    await page.goto(BASE_URL + '/install-base')
+    await page.locator(tid('asset-search')).fill('T-' + serial)
+    await page.locator(tid('asset-search-go')).click()
+    await page.locator(tid('asset-open-' + serial)).waitFor({ state: 'visible' })
     assert.deepEqual(page.errors, [])
   })
 })

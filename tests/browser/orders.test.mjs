@@ -144,9 +144,9 @@ test('provider at phone width: accepts, goes on site, records fault and charges,
     await page.locator(tid('comp-position')).fill('C1')
     await page.locator(tid('comp-resolution')).fill('补焊铜管并加氟')
     await page.locator(tid('comp-save')).click()
-    await page.locator('.el-message--success').first().waitFor({ state: 'visible' })
-    // Saving reloads the order, which redraws the charges editor: add lines only after that.
-    await page.waitForLoadState('networkidle')
+    // Saving reloads the order (which redraws the charges editor) before "已保存" shows: lines added now stay.
+    // (Not any success message: the arrival's "已完成" may still be on screen.)
+    await page.locator('.el-message--success', { hasText: '已保存' }).first().waitFor({ state: 'visible' })
 
     // A priced service item; its price is the central one for grade A.
     await page.locator(tid('charge-add-service')).click()
@@ -154,6 +154,18 @@ test('provider at phone width: accepts, goes on site, records fault and charges,
     await page.locator('.el-select-dropdown__item', { hasText: 'SI-AC-GAS' }).click()
     await page.locator(tid('charge-save')).click()
     await page.locator(tid('charge-total')).getByText('¥180.00').waitFor({ state: 'visible' })
+
+    // The parts' sales contract header (配件销售单): cheque, delivered to the site; numbered, awaiting approval.
+    await page.locator(tid('so-open')).click()
+    await page.locator(tid('so-payment_method')).click()
+    await page.locator(tid('so-payment_method-cheque')).click()
+    await page.locator(tid('so-delivery_method')).click()
+    await page.locator(tid('so-delivery_method-door_delivery')).click()
+    await page.locator(tid('so-save')).click()
+    await page.locator(tid('so-view-number')).getByText(/^CTRN\d{11,}$/).waitFor({ state: 'visible' })
+    assert.equal((await page.locator(tid('so-view-payment_method')).innerText()).trim(), '支票')
+    assert.equal((await page.locator(tid('so-view-delivery_method')).innerText()).trim(), '上门送货')
+    assert.equal((await page.locator(tid('so-approval')).innerText()).trim(), '待审核')
     await shot(page, 'orders-provider-phone')
 
     await page.locator(tid('act-complete')).click()
@@ -189,6 +201,17 @@ test('agent: revisit with satisfaction; the report prints the seed 001 blocks', 
       await page.getByText(block, { exact: false }).first().waitFor({ state: 'visible' })
     await page.getByText('上海万力机械有限公司').first().waitFor({ state: 'visible' })
     assert.equal((await page.locator(tid('report-state')).innerText()).trim(), '已关闭')
+    // The asset block's 资产# and 运行日期, and the parts' sales contract header, as in the seed.
+    assert.equal((await page.locator(tid('report-asset-tag')).innerText()).trim(), 'WL006')
+    assert.equal((await page.locator(tid('report-commissioned')).innerText()).trim(), '2004-06-02')
+    assert.equal((await page.locator(tid('report-so-number')).innerText()).trim(), 'CTRNBRG0020050223001')
+    assert.equal((await page.locator(tid('report-so-approval')).innerText()).trim(), '已核准')
+    assert.equal((await page.locator(tid('report-so-payment')).innerText()).trim(), '支票')
+    assert.equal((await page.locator(tid('report-so-delivery')).innerText()).trim(), '上门送货')
+    assert.equal((await page.locator(tid('report-so-ship')).innerText()).trim(), '2005-02-23')
+    assert.equal((await page.locator(tid('report-so-team')).innerText()).trim(), 'dm')
+    for (const label of ['签定日期', '销售方式', '售后零部件', '执行中'])
+      await page.locator(tid('report-sales-order')).getByText(label, { exact: true }).first().waitFor({ state: 'visible' })
     // The PDF of the same report, linked from the page.
     const href = await page.locator(tid('report-pdf')).getAttribute('href')
     assert.equal(href, `/api/v1/service-orders/${list.items[0].id}/report.pdf`)

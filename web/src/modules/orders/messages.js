@@ -1,6 +1,16 @@
 // zh-CN (default) and English strings of the orders module.
 export default {
   'zh-CN': {
+    // 配件销售单: the sales contract header of the parts and labour.
+    so: {
+      title: '配件销售单', none: '尚无配件销售单', open: '新建销售单', save: '保存', approve: '核准', reject: '驳回',
+      number: '合同#', numberHint: '留空自动编号', signedOn: '签定日期', approval: '审核状态', summary: '简述', type: '类型',
+      status: '状态', customer: '单位', contact: '联系人', paymentMethod: '付款方式', salesMethod: '销售方式',
+      deliveryMethod: '交货方式', shipDate: '发货日期', salesTeam: '销售小组', saved: '已保存', unit: '计量', remark: '备注',
+      types: { service: '服务', parts: '零部件', product: '产品' },
+      statuses: { draft: '草稿', executing: '执行中', completed: '已完成', cancelled: '已取消' },
+      approvals: { pending: '待审核', approved: '已核准', rejected: '已驳回' },
+    },
     menu: { ordersGroup: '服务工单', orders: '工单列表', orderIntake: '受理登记', workflows: '流程配置', leads: '销售线索' },
     ord: {
       list: '服务工单', intake: '受理登记', number: '工单号', type: '类型', state: '状态', channel: '渠道', customer: '客户',
@@ -39,6 +49,15 @@ export default {
     },
   },
   en: {
+    so: {
+      title: 'Parts sales order', none: 'No parts sales order yet', open: 'New sales order', save: 'Save', approve: 'Approve', reject: 'Reject',
+      number: 'Contract #', numberHint: 'Empty: numbered automatically', signedOn: 'Signed on', approval: 'Approval', summary: 'Summary', type: 'Type',
+      status: 'Status', customer: 'Customer', contact: 'Contact', paymentMethod: 'Payment', salesMethod: 'Sales method',
+      deliveryMethod: 'Delivery', shipDate: 'Ship date', salesTeam: 'Sales team', saved: 'Saved', unit: 'Unit', remark: 'Remark',
+      types: { service: 'Service', parts: 'Parts', product: 'Product' },
+      statuses: { draft: 'Draft', executing: 'In progress', completed: 'Completed', cancelled: 'Cancelled' },
+      approvals: { pending: 'Pending', approved: 'Approved', rejected: 'Rejected' },
+    },
     menu: { ordersGroup: 'Service orders', orders: 'Orders', orderIntake: 'Intake', workflows: 'Workflows', leads: 'Sales leads' },
     ord: {
       list: 'Service orders', intake: 'Order intake', number: 'Number', type: 'Type', state: 'State', channel: 'Channel', customer: 'Customer',

@@ -1,0 +1,43 @@
+#include "app/event_relay.h"
+
+#include <spdlog/spdlog.h>
+
+#include "core/util.h"
+
+namespace shouhou::app {
+
+namespace {
+constexpr const char* kChannel = "shouhou_events";
+}
+
+EventRelay::EventRelay(http::EventHub& local, store::Database& db)
+    : local_(local), db_(db), origin_(random_hex(8)) {}
+
+// Stops the deliveries before the hub they go to can disappear.
+EventRelay::~EventRelay() { listening_.reset(); }
+
+Result<void> EventRelay::start() {
+  if (db_.dialect() == store::Dialect::sqlite) return {};
+  listening_ = TRY(store::listen(db_, kChannel, [this](const std::string& m) { receive(m); }));
+  return {};
+}
+
+void EventRelay::publish(const std::string& topic, const nlohmann::json& payload) {
+  local_.publish(topic, payload);
+  if (!listening_) return;
+  std::string message = nlohmann::json{{"o", origin_}, {"t", topic}, {"d", payload}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Inside a write transaction this goes out with its COMMIT; events are
+  // small (ids and kinds), a notification holds under 8 KB.
+  if (auto r = store::notify(db_, kChannel, message); !r)
+    spdlog::warn("event on topic {} not relayed to the other servers: {}", topic, r.error().message);
+}
+
+void EventRelay::receive(const std::string& message) {
+  auto j = nlohmann::json::parse(message, nullptr, false);
+  if (!j.is_object() || !j["o"].is_string() || !j["t"].is_string()) return;
+  if (j["o"].get<std::string>() == origin_) return;  // already published here
+  local_.publish(j["t"].get<std::string>(), j["d"]);
+}
+
+}  // namespace shouhou::app
