@@ -198,14 +198,17 @@ Result<UnitRef> row_unit(Conn& c, const http::Principal& who, Lookups& l, const 
 
 // ---- customers -------------------------------------------------------------
 
-// The customer a row means: same normalised phone and name, the first in the
-// importer's scope. The scope is checked in C++, not with `org_path LIKE ?`:
-// SQLite re-prepares a statement whenever a LIKE pattern is rebound (the
-// LIKE optimisation depends on the value), which cost ~40% of an import.
-constexpr const char* kSameCustomer = "SELECT c.id, c.org_path";
-constexpr const char* kSameCustomerFrom =
-    " FROM customer_phones p JOIN customers c ON c.id = p.customer_id WHERE p.phone_norm = ? AND c.name_norm = ? "
-    "ORDER BY c.id";
+// Of the customers having (phone, name) — customers::find_by_phone_and_name's
+// answer — the first (by id) in the importer's scope.
+std::optional<int64_t> first_in_scope(
+    const std::map<std::pair<std::string, std::string>, std::vector<customers::CustomerKeyMatch>>& matches,
+    const std::string& phone_norm, const std::string& name_norm, const http::Principal& who) {
+  auto m = matches.find({phone_norm, name_norm});
+  if (m == matches.end()) return std::nullopt;
+  for (const auto& x : m->second)
+    if (who.reaches(x.org_path)) return x.id;
+  return std::nullopt;
+}
 
 const std::map<std::string, std::string> kKindWords = {
     {"individual", "individual"}, {"个人", "individual"}, {"organisation", "organisation"},
@@ -308,9 +311,12 @@ class CustomersKind : public Kind {
       if (found && !who.reaches(found->s(1)))
         return Error::conflict("customer code " + *n.code + " is taken", "code");
     } else {
-      for (auto& row : TRY(tx.db.query(std::string(kSameCustomer) + ", c.name, c.kind, c.type, c.email, c.notes" +
-                                            kSameCustomerFrom,
-                                        {norms.front(), customers::normalize_text(n.name)})))
+      // Same normalised phone and name, the first in the importer's scope (checked in C++, not with
+      // `org_path LIKE ?`: SQLite re-prepares a statement whenever a LIKE pattern is rebound).
+      for (auto& row : TRY(tx.db.query("SELECT c.id, c.org_path, c.name, c.kind, c.type, c.email, c.notes FROM "
+                                       "customer_phones p JOIN customers c ON c.id = p.customer_id "
+                                       "WHERE p.phone_norm = ? AND c.name_norm = ? ORDER BY c.id",
+                                       {norms.front(), customers::normalize_text(n.name)})))
         if (who.reaches(row.s(1))) {
           found = std::move(row);
           break;
@@ -580,14 +586,10 @@ class InstallBaseKind : public Kind {
         p.a.sale->customer_id = it->second;
         continue;
       }
-      if (auto m = matches.find({o.phone_norm, o.name_norm}); m != matches.end()) {
-        auto in_scope = std::find_if(m->second.begin(), m->second.end(),
-                                     [&](const customers::CustomerKeyMatch& x) { return who.reaches(x.org_path); });
-        if (in_scope != m->second.end()) {
-          customers_[o.key] = in_scope->id;
-          p.a.sale->customer_id = in_scope->id;
-          continue;
-        }
+      if (auto id = first_in_scope(matches, o.phone_norm, o.name_norm, who)) {
+        customers_[o.key] = *id;
+        p.a.sale->customer_id = *id;
+        continue;
       }
       auto [it, added] = fresh_key.emplace(o.key, fresh.size());
       if (added) {
@@ -771,12 +773,8 @@ class InstallBaseKind : public Kind {
     const auto& who = *tx.who();
     if (o.id || o.key.empty()) return o.id;
     if (auto it = customers_.find(o.key); it != customers_.end()) return std::optional<int64_t>(it->second);
-    std::optional<int64_t> same;
-    for (const auto& row : TRY(tx.db.query(std::string(kSameCustomer) + kSameCustomerFrom, {o.phone_norm, o.name_norm})))
-      if (who.reaches(row.s(1))) {
-        same = row.i(0);
-        break;
-      }
+    auto matches = TRY(customers::find_by_phone_and_name(tx.db, {{o.phone_norm, o.name_norm}}));
+    std::optional<int64_t> same = first_in_scope(matches, o.phone_norm, o.name_norm, who);
     int64_t id;
     if (same) {
       id = *same;
