@@ -15,6 +15,7 @@
 #include "core/util.h"
 #include "network/network.h"
 #include "orders/orders.h"
+#include "store/lock.h"
 
 namespace shouhou::dispatch {
 
@@ -72,8 +73,6 @@ int64_t tick_ms() {
   return n >= 20 ? n : 1000;
 }
 
-bool pg(Conn& c) { return c.dialect() == store::Dialect::postgres; }
-std::string skip_locked(Conn& c) { return pg(c) ? " FOR UPDATE SKIP LOCKED" : ""; }
 json jtime(int64_t ms) { return ms > 0 ? json(iso_utc(ms)) : json(nullptr); }
 int64_t time_of(const json& j) {
   if (!j.is_string()) return 0;
@@ -375,7 +374,7 @@ int dispatch_next(api::Platform& p, int batch) {
     if (!s.auto_dispatch) return json(0);
     for (done = 0; done < batch;) {
       auto row = TRY(c.one("SELECT id, order_id FROM dispatch_queue WHERE state = 'pending' AND next_at <= ? ORDER BY id "
-                           "LIMIT 1" + skip_locked(c), {now_ms()}));
+                           "LIMIT 1" + store::skip_locked(c), {now_ms()}));
       if (!row) break;
       claimed = row->i(1);
       ++done;
@@ -436,11 +435,11 @@ bool follow_up_next(api::Platform& p, bool acceptance) {
     if (acceptance) {
       row = TRY(c.one("SELECT id, order_id, outlet_unit_id, engineer_id, assigned_at FROM dispatch_assignments WHERE "
                       "state = 'open' AND accept_due_at > 0 AND accept_due_at <= ? ORDER BY accept_due_at LIMIT 1" +
-                      skip_locked(c), {now}));
+                      store::skip_locked(c), {now}));
     } else {
       row = TRY(c.one("SELECT id, order_id, outlet_unit_id, engineer_id, assigned_at FROM dispatch_assignments WHERE "
                       "state IN ('open','accepted') AND escalated = 0 AND planned_start_at > 0 AND planned_start_at <= ? "
-                      "ORDER BY planned_start_at LIMIT 1" + skip_locked(c), {now - s.start_grace_seconds * 1000}));
+                      "ORDER BY planned_start_at LIMIT 1" + store::skip_locked(c), {now - s.start_grace_seconds * 1000}));
     }
     if (!row) return json(false);
     int64_t aid = row->i(0);

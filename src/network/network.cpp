@@ -7,6 +7,7 @@
 #include "core/input.h"
 #include "core/util.h"
 #include "divisions/divisions.h"
+#include "store/lock.h"
 
 namespace shouhou::network {
 
@@ -802,8 +803,7 @@ Result<std::optional<bool>> outlet_active(Conn& c, int64_t unit_id) {
 }
 
 Result<void> lock_outlet(Conn& c, int64_t unit_id) {
-  if (c.dialect() == store::Dialect::postgres) TRY(c.query("SELECT id FROM outlets WHERE unit_id = ? FOR UPDATE", {unit_id}));
-  return {};
+  return store::lock_rows(c, "SELECT id FROM outlets WHERE unit_id = ?", {unit_id});
 }
 
 Result<std::vector<Outlet>> load_outlets(Conn& c) {

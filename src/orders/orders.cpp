@@ -14,10 +14,11 @@
 #include "customers/phone.h"
 #include "divisions/divisions.h"
 #include "installbase/installbase.h"
-#include "org/org.h"
 #include "orders/internal.h"
 #include "orders/sales_order.h"
+#include "org/org.h"
 #include "products/products.h"
+#include "store/lock.h"
 #include "warranty/warranty.h"
 
 namespace shouhou::orders {
@@ -222,11 +223,8 @@ void append_scope(const http::Principal& who, std::string& sql, store::Params& p
 }
 
 Result<void> lock_order(Conn& c, int64_t id) {
-  // PostgreSQL runs writers concurrently (READ COMMITTED): take the row lock
-  // before reading, so a check-then-update sees the latest committed order.
-  // SQLite has one writer and no FOR UPDATE.
-  if (c.dialect() == store::Dialect::postgres) TRY(c.query("SELECT id FROM service_orders WHERE id = ? FOR UPDATE", {id}));
-  return {};
+  // Before reading, so a check-then-update sees the latest committed order.
+  return store::lock_rows(c, "SELECT id FROM service_orders WHERE id = ?", {id});
 }
 
 Result<json> load_for_update(Conn& c, const http::Principal& who, int64_t id) {
