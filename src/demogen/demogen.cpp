@@ -548,15 +548,9 @@ Result<void> write_customers_and_assets(api::Platform& p, const Options& o, Worl
           }
           ia.defer_purchase = true;
           auto res = TRY(installbase::import_asset(tx, ia));
-          if (res.purchase_deferred) {
-            // What import_asset records itself when not deferred.
-            customers::Purchase pu;
-            pu.amount_fen = *ia.sale->amount_fen;
-            pu.source = "import";
-            pu.reference = ia.serial + (ia.sale->invoice_no ? " / " + *ia.sale->invoice_no : std::string());
-            pu.purchased_on = ia.sale->date;
-            purchases.emplace_back(cid, std::move(pu));
-          }
+          // What import_asset records itself when not deferred.
+          if (res.purchase_deferred)
+            purchases.emplace_back(cid, installbase::sale_purchase(ia.serial, *ia.sale, "import", std::nullopt));
           w.asset_ids[static_cast<size_t>(a.serial_seq - 1)] = res.id;
           ++sum.created.serials;
           ++batch_assets;

@@ -725,13 +725,7 @@ class InstallBaseKind : public Kind {
   }
 
   void defer_purchase(const http::Principal& who, const installbase::ImportedAsset& a) {
-    customers::Purchase p;
-    p.amount_fen = *a.sale->amount_fen;
-    p.source = "import";
-    p.reference = a.serial + (a.sale->invoice_no ? " / " + *a.sale->invoice_no : std::string());
-    p.purchased_on = a.sale->date;
-    p.created_by = who.user_id;
-    purchases_.emplace_back(*a.sale->customer_id, std::move(p));
+    purchases_.emplace_back(*a.sale->customer_id, installbase::sale_purchase(a.serial, *a.sale, "import", who.user_id));
   }
 
   // The owner: by customer_code, else by phone + name (checked here, found

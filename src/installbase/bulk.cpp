@@ -174,13 +174,8 @@ Result<ImportResult> import_asset(api::WriteTx& tx, const ImportedAsset& a) {
     if (a.defer_purchase) {
       res.purchase_deferred = true;
     } else {
-      customers::Purchase p;
-      p.amount_fen = *s->amount_fen;
-      p.source = "import";
-      p.reference = a.serial + (s->invoice_no ? " / " + *s->invoice_no : std::string());
-      p.purchased_on = s->date;
-      if (tx.who()) p.created_by = tx.who()->user_id;
-      TRY(customers::record_purchase(tx.db, *s->customer_id, p));
+      auto by = tx.who() ? std::optional<int64_t>(tx.who()->user_id) : std::nullopt;
+      TRY(customers::record_purchase(tx.db, *s->customer_id, sale_purchase(a.serial, *s, "import", by)));
     }
   }
   return res;

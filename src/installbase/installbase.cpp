@@ -247,13 +247,8 @@ Result<void> apply_sale(api::WriteTx& tx, const Asset& before, const SaleIn& s) 
   TRY_VOID(add_event(tx, before.id, "sale", detail));
   // The customer's purchase history (drives the VIP / key / small tier).
   if (owner && s.amount_fen && *s.amount_fen > 0) {
-    customers::Purchase p;
-    p.amount_fen = *s.amount_fen;
-    p.source = "installbase";
-    p.reference = before.serial + (s.invoice_no ? " / " + *s.invoice_no : std::string());
-    p.purchased_on = s.date;
-    if (tx.who()) p.created_by = tx.who()->user_id;
-    TRY(customers::record_purchase(tx, *owner, p));
+    auto by = tx.who() ? std::optional<int64_t>(tx.who()->user_id) : std::nullopt;
+    TRY(customers::record_purchase(tx, *owner, sale_purchase(before.serial, s, "installbase", by)));
   }
   json after = to_json(*TRY(find_by_id(tx.db, before.id)));
   TRY_VOID(tx.audit("asset", before.id, "sale", to_json(before), after, before.org_path));
@@ -555,6 +550,17 @@ void routes(http::Router& r, api::Platform& p) {
 }
 
 }  // namespace
+
+customers::Purchase sale_purchase(const std::string& serial, const Sale& s, std::string source,
+                                  std::optional<int64_t> by) {
+  customers::Purchase p;
+  p.amount_fen = s.amount_fen.value_or(0);
+  p.source = std::move(source);
+  p.reference = serial + (s.invoice_no ? " / " + *s.invoice_no : std::string());
+  p.purchased_on = s.date;
+  p.created_by = by;
+  return p;
+}
 
 Result<void> record_sale(api::WriteTx& tx, int64_t asset_id, const Sale& s) {
   auto a = TRY(find_by_id(tx.db, asset_id));

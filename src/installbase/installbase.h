@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "api/api.h"
+#include "customers/customers.h"
 
 namespace shouhou {
 class Input;
@@ -93,6 +94,10 @@ struct Sale {
   std::optional<int64_t> customer_id;  // becomes the owner
 };
 Result<void> record_sale(api::WriteTx& tx, int64_t asset_id, const Sale& s);
+// The purchase a sale of `serial` records for its owner (the customer tier's
+// input): amount, sale date, reference "serial / invoice", `source` and who.
+customers::Purchase sale_purchase(const std::string& serial, const Sale& s, std::string source,
+                                  std::optional<int64_t> by);
 struct Installation {
   std::optional<int64_t> unit_id, engineer_user_id;
   std::string date;  // YYYY-MM-DD
