@@ -18,6 +18,7 @@
 # See docs/BENCHMARKS.md for the latest figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench/lib.sh  # bench_serve, bench_login, bench_wrk, cpu_s
 DUR=${1:-10}
 SCALE=${BENCH_SCALE:-medium}
 PG_SCALE=${BENCH_PG_SCALE:-small}
@@ -38,36 +39,23 @@ if [ -x $BUILD/micro_bench ]; then
 fi
 
 serve() {  # serve DB_URL -> sets PORT, PID
-  rm -f "$TMP/port"
-  SHOUHOU_ACCESS_LOG=0 $BUILD/shouhou --db "$1" serve --port 0 --address 127.0.0.1 --port-file "$TMP/port" \
-    --web web/dist --demo >"$TMP/server.log" 2>&1 &
-  PID=$!
-  for _ in $(seq 1 600); do [ -s "$TMP/port" ] && break; sleep 0.1; done
-  PORT=$(cat "$TMP/port")
+  bench_serve $BUILD/shouhou "$1" "$TMP"
+  PID=$BENCH_PID PORT=$BENCH_PORT
 }
 stop() { kill "$PID"; wait "$PID" || true; PID=; }
 
 HEALTHZ_RPS=
 SQL_OPS=
 SQL_CPU_US=
-# CPU seconds (user + system) a process has used so far, from /proc.
-cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # scenario NAME URL [wrk args...]: prints a table row; ratios against
 # HEALTHZ_RPS and SQL_OPS when set. The machine is shared, so the row also
 # gives the server's own CPU time per request (user + system, from /proc):
 # unlike req/s it does not depend on what else was running.
 scenario() {
   local name=$1 url=$2; shift 2
-  local out rps p50 p99 bad reqs c0 c1 cpu ratio_h="" ratio_s="" ratio_l=""
-  c0=$(cpu_s "$PID")
-  out=$(wrk -c64 -t2 -d"${DUR}s" --latency "$url" "$@")
-  c1=$(cpu_s "$PID")
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  reqs=$(awk '/requests in/ {print $1}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  bad=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-  cpu=$(awk -v a="$c0" -v b="$c1" -v n="$reqs" 'BEGIN {if (n > 0) printf "%.0f", 1e6 * (b - a) / n}')
+  local rps p50 p99 bad cpu ratio_h="" ratio_s="" ratio_l=""
+  bench_wrk "$PID" "$DUR" "$url" "$@"
+  rps=$W_RPS p50=$W_P50 p99=$W_P99 bad=$W_BAD cpu=$W_CPU_US
   [ -n "$HEALTHZ_RPS" ] && ratio_h=$(awk -v a="$rps" -v b="$HEALTHZ_RPS" 'BEGIN {printf "%.0f%%", 100*a/b}')
   [ -n "$SQL_OPS" ] && ratio_s=$(awk -v a="$rps" -v b="$SQL_OPS" 'BEGIN {printf "%.0f%%", 100*a/b}')
   # Against the lower of the two ceilings (target: >= 50 %).
@@ -120,11 +108,9 @@ run_backend() {  # run_backend NAME DB_URL SCALE
   printf '?state=%s&type=repair&limit=50\n' closed completed dispatched created >"$TMP/keys/list_queries.txt"
   head -1 "$TMP/keys/org_paths.txt" >"$TMP/keys/hq_path.txt"
   serve "$DB_URL"
-  local login cookie csrf base="http://127.0.0.1:$PORT"
-  login=$(curl -s -i -H 'content-type: application/json' -d '{"username":"admin","password":"shouhou"}' "$base/api/v1/auth/login")
-  cookie=$(awk -F'[ ;]' 'tolower($1)=="set-cookie:" {print $2}' <<<"$login" | tr -d '\r')
-  csrf=$(sed -n 's/.*"csrf_token":"\([0-9a-f]*\)".*/\1/p' <<<"$login")
-  local auth=(-H "Cookie: $cookie" -H "X-CSRF-Token: $csrf")
+  local base="http://127.0.0.1:$PORT"
+  bench_login "$base"
+  local auth=("${BENCH_AUTH[@]}")
   local keys=scripts/bench/keys.lua
 
   HEALTHZ_RPS= SQL_OPS= SQL_CPU_US=

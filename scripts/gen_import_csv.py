@@ -2,7 +2,7 @@
 """Writes an install-base CSV as the barcode / sales system exports it, for the
 import benchmark (`shouhou import --kind install_base FILE`).
 
-Usage: scripts/gen_import_csv.py ROWS OUT.csv [--customers N] [--bad-every K] [--seed S]
+Usage: scripts/gen_import_csv.py ROWS OUT.csv [--customers N] [--bad-every K] [--seed S] [--first N]
 
 Models, units and engineers are the fixed demo data's (shouhou demo). Every
 serial is unique; customers repeat (N distinct phone + name pairs), so the
@@ -28,6 +28,7 @@ def main():
     ap.add_argument("--customers", type=int, default=0, help="distinct customers (default rows/3)")
     ap.add_argument("--bad-every", type=int, default=0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--first", type=int, default=0, help="number of the first serial (a second file of new serials)")
     a = ap.parse_args()
     rnd = random.Random(a.seed)
     ncust = a.customers or max(1, a.rows // 3)
@@ -47,7 +48,7 @@ def main():
             if a.bad_every and i % a.bad_every == a.bad_every - 1:
                 model = "NO-SUCH-MODEL"
             amount = "%d.%02d" % (1999 + (i % 5) * 1000, (i * 37) % 100)
-            f.write(f"SN{i:09d},{model},B{month:02d},{prod},{unit},{dealer},{sale},INV{i:09d},{amount},"
+            f.write(f"SN{a.first + i:09d},{model},B{month:02d},{prod},{unit},{dealer},{sale},INV{i:09d},{amount},"
                     f"{name},{phone},{install},{unit},{eng},\"{street}{1 + i % 300}号\",{div}\r\n")
 
 

@@ -196,9 +196,11 @@ Result<uint16_t> App::start() {
   if (auto r = impl_->relay->start(); !r)
     spdlog::warn("live events stay on this server: {}", r.error().message);
   impl_->platform.events = impl_->relay.get();
-  impl_->server->set_ws_authorizer([this](Request& req) {
+  // A client receives the live events about records in its data scope only.
+  impl_->server->set_ws_authorizer([this](Request& req) -> std::optional<std::string> {
     auto p = impl_->auth.authenticate(req);
-    return p && *p;
+    if (!p || !*p || (*p)->org_path.empty()) return std::nullopt;
+    return (*p)->org_path;
   });
   auto port = TRY(impl_->server->start());
   for (auto& m : modules())

@@ -4,6 +4,11 @@
 // clients directly and every other server's clients through a database
 // notification (store/notify.h), and theirs come back the
 // same way. On SQLite (one process) it is the local hub alone.
+//
+// Events carry their scopes (org paths) across, so each server filters them
+// for its own clients. While this server's LISTEN connection is down the
+// other servers' events are lost; once it listens again its clients get a
+// resync message (their pages reload their data).
 #pragma once
 
 #include <memory>
@@ -22,7 +27,9 @@ class EventRelay final : public http::EventHub {
   // Starts listening for the other servers' events (PostgreSQL). An error
   // leaves events local to this server.
   Result<void> start();
-  void publish(const std::string& topic, const nlohmann::json& payload) override;
+  using http::EventHub::publish;
+  void publish(const std::string& topic, const nlohmann::json& payload, const std::vector<std::string>& scopes) override;
+  void resync(const std::string& reason) override { local_.resync(reason); }
   size_t clients() const override { return local_.clients(); }
 
  private:

@@ -76,7 +76,12 @@ int main(int argc, char** argv) {
   serve->add_option("--web", cfg.web_dir, "Directory of the built web UI");
   serve->add_flag("--demo", cfg.demo_if_empty, "Seed demo data when the database is empty");
   serve->add_option("--io-threads", cfg.server.io_threads);
-  serve->add_option("--workers", cfg.server.worker_threads);
+  // Handlers mostly wait (SQLite's group commit, PostgreSQL round trips), and
+  // SQLite commits the writes of every worker waiting at once: the worker
+  // count caps the writes per fsync (8: ~6 per COMMIT under wrk -c64, 64: ~40;
+  // BENCHMARKS.md, order creation).
+  cfg.server.worker_threads = 64;
+  serve->add_option("--workers", cfg.server.worker_threads, "Worker threads for blocking handlers");
   std::string port_file;
   serve->add_option("--port-file", port_file, "Write the bound port to this file once listening");
 

@@ -13,6 +13,12 @@
 // reactions run as for API writes. Records carry historic timestamps
 // (ScopedClock). Work is batched many rows per transaction.
 //
+// On SQLite the load defers the secondary indexes whose keys land at random
+// places (those of service_orders, customer names, phones, addresses) and
+// re-creates them from their migrations' definitions at the end, and keeps
+// statement journals in memory meanwhile: a run that is interrupted leaves
+// a database without those indexes, to be deleted and generated again.
+//
 // Deterministic: the same seed and counts on an empty database give the same
 // data (ids included). It runs on top of app::seed_demo's fixed users and org
 // (generated codes never clash with them).

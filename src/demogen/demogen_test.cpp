@@ -173,6 +173,31 @@ TEST_P(DemogenTest, SameSeedSameDataOtherSeedOtherData) {
   EXPECT_NE(da, dc);
 }
 
+// The indexes dropped for the bulk load (SQLite) are all back afterwards,
+// with the definitions the migrations gave them.
+TEST_P(DemogenTest, IndexesAreTheMigrationsOnes) {
+  if (GetParam() != "sqlite") GTEST_SKIP() << "indexes are deferred on SQLite only";
+  const char* sql = "SELECT name || ': ' || sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name";
+  auto fresh = app::open_database(fresh_url());
+  ASSERT_TRUE(fresh.ok());
+  auto gen = generated(3);
+  ASSERT_TRUE(gen);
+  auto list = [&](store::Database& db) {
+    std::string out;
+    auto r = db.read([&](Conn& c) -> Result<void> {
+      auto rows = TRY(c.query(sql));
+      for (const auto& row : rows) out += row.s(0) + "\n";
+      return {};
+    });
+    EXPECT_TRUE(r.ok());
+    return out;
+  };
+  std::string want = list(**fresh), got = list(*gen);
+  EXPECT_NE(want.find("service_orders_customer"), std::string::npos);
+  EXPECT_NE(want.find("customer_phones_norm"), std::string::npos);
+  EXPECT_EQ(got, want);
+}
+
 TEST_P(DemogenTest, DataHangTogether) {
   Summary s;
   auto db = generated(42, &s);

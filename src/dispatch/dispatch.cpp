@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <unordered_map>
 
 #include <unistd.h>
 
@@ -148,7 +149,16 @@ Result<void> ensure_fresh(Conn& c, bool force_counters = false) {
   return load_counters(c);
 }
 
-Result<OrderFacts> facts_of(Conn& c, const json& order, std::vector<int64_t> exclude) {
+// What holds for the whole of one transaction of the dispatch job (up to 50
+// orders on SQLite), so that it is read once per batch, not per order: the
+// network and counters were checked fresh, and the product line names (for
+// the reasons) cannot change while the transaction writes.
+struct Batch {
+  bool fresh = false;
+  std::unordered_map<int64_t, std::string> line_names;
+};
+
+Result<OrderFacts> facts_of(Conn& c, const json& order, std::vector<int64_t> exclude, Batch* batch = nullptr) {
   OrderFacts f;
   f.order_id = int_of(order["id"]);
   f.order_type = str_of(order["type"]);
@@ -164,29 +174,54 @@ Result<OrderFacts> facts_of(Conn& c, const json& order, std::vector<int64_t> exc
   f.now = now_ms();
   f.exclude = std::move(exclude);
   if (f.product_line_id) {
-    auto r = TRY(c.one("SELECT name FROM product_lines WHERE id = ?", {f.product_line_id}));
-    if (r) f.product_line_name = r->s(0);
+    if (batch && batch->line_names.count(f.product_line_id)) {
+      f.product_line_name = batch->line_names[f.product_line_id];
+    } else {
+      auto r = TRY(c.one("SELECT name FROM product_lines WHERE id = ?", {f.product_line_id}));
+      if (r) f.product_line_name = r->s(0);
+      if (batch) batch->line_names[f.product_line_id] = f.product_line_name;
+    }
   }
   return f;
 }
 
-// Outlets that already had the order (for re-dispatch to the next one).
-Result<std::vector<int64_t>> had_order(Conn& c, int64_t order_id) {
+// Outlets that already had the order (for re-dispatch to the next one);
+// *open tells whether it has an open assignment now (the one statement also
+// saves do_assign looking for one to close).
+Result<std::vector<int64_t>> had_order(Conn& c, int64_t order_id, bool* open = nullptr) {
   std::vector<int64_t> out;
-  for (const auto& r : TRY(c.query("SELECT DISTINCT outlet_unit_id FROM dispatch_assignments WHERE order_id = ? "
-                                   "AND state = 'replaced'", {order_id})))
-    out.push_back(r.i(0));
+  if (open) *open = false;
+  for (const auto& r : TRY(c.query("SELECT outlet_unit_id, state FROM dispatch_assignments WHERE order_id = ?", {order_id}))) {
+    const std::string st = r.s(1);
+    if (st == "replaced" && std::find(out.begin(), out.end(), r.i(0)) == out.end()) out.push_back(r.i(0));
+    if (open && (st == "open" || st == "accepted" || st == "started")) *open = true;
+  }
   return out;
 }
 
+// Live events of a transaction, sent after it commits. Each names the org
+// paths the order had (before and after a reassignment), so that a client
+// only hears of orders in its data scope (EventHub).
 struct Published {
-  std::vector<json> events;
-  void add(std::string kind, int64_t order_id) { events.push_back(json{{"kind", std::move(kind)}, {"order_id", order_id}}); }
+  struct Event {
+    json data;
+    std::vector<std::string> scopes;
+  };
+  std::vector<Event> events;
+  void add(std::string kind, int64_t order_id, std::vector<std::string> scopes) {
+    events.push_back({json{{"kind", std::move(kind)}, {"order_id", order_id}}, std::move(scopes)});
+  }
+  void add(std::string kind, const json& order) { add(std::move(kind), int_of(order["id"]), {str_of(order["org_path"])}); }
+  void assigned(const json& before, const json& after) {
+    std::vector<std::string> paths{str_of(before["org_path"])};
+    if (str_of(after["org_path"]) != paths[0]) paths.push_back(str_of(after["org_path"]));
+    add("assignment", int_of(before["id"]), std::move(paths));
+  }
 };
 
 void publish(api::Platform& p, const Published& pub) {
   if (!p.events) return;
-  for (const auto& e : pub.events) p.events->publish("dispatch", e);
+  for (const auto& e : pub.events) p.events->publish("dispatch", e.data, e.scopes);
 }
 
 // The queue row of an order: created or put back to pending.
@@ -232,6 +267,7 @@ struct AssignArgs {
   int64_t unit_id = 0, engineer_id = 0;
   std::string mode;  // auto, manual, redispatch
   json decision;
+  bool none_open = false;  // the caller knows the order has no open assignment to close
 };
 
 // What the order itself keeps of a decision (on the order and in its
@@ -255,10 +291,10 @@ json order_decision(const json& full) {
 }
 
 // Records the assignment and hands it to the orders module, in tx.
-Result<json> do_assign(api::WriteTx& tx, const json& order, const AssignArgs& a, const Settings& st) {
+Result<json> do_assign(api::WriteTx& tx, const json& order, const AssignArgs& a, const Settings& st, Published& pub) {
   Conn& c = tx.db;
   int64_t order_id = int_of(order["id"]);
-  TRY_VOID(close_open(c, order_id, "replaced"));
+  if (!a.none_open) TRY_VOID(close_open(c, order_id, "replaced"));
   json after = TRY(orders::assign(tx, order_id, a.unit_id, a.engineer_id, order_decision(a.decision), &order));
   int64_t now = now_ms();
   std::string path = after["org_path"].get<std::string>();  // assign moved the order to the unit's path
@@ -283,12 +319,13 @@ Result<json> do_assign(api::WriteTx& tx, const json& order, const AssignArgs& a,
            {"accept_due_at", jtime(accept_due)}};
   TRY_VOID(tx.audit("dispatch_assignment", aid, "create", nullptr, rec, path));
   state().idx.count_assignment(a.unit_id, a.engineer_id, type, day);
+  pub.assigned(order, after);
   return after;
 }
 
 // Sends the order to the manual queue with the reason, in tx.
 Result<void> to_manual(api::WriteTx& tx, int64_t order_id, const std::string& code, const std::string& reason,
-                       const std::string& reason_zh, const json& detail) {
+                       const std::string& reason_zh, const json& detail, Published& pub) {
   int64_t now = now_ms();
   auto n = TRY(tx.db.exec("UPDATE dispatch_queue SET state = 'manual', reason_code = ?, reason = ?, reason_zh = ?, "
                           "version = version + 1, updated_at = ? WHERE order_id = ?",
@@ -301,25 +338,28 @@ Result<void> to_manual(api::WriteTx& tx, int64_t order_id, const std::string& co
   TRY_VOID(orders::add_timeline(tx, order_id, "dispatch.manual", d));
   auto q = TRY(tx.db.one("SELECT id, org_path FROM dispatch_queue WHERE order_id = ?", {order_id}));
   TRY_VOID(tx.audit("dispatch_queue", q->i(0), "manual", nullptr, d, q->s(1)));
+  pub.add("queue", order_id, {q->s(1)});
   return {};
 }
 
 // Decides and assigns (auto / redispatch); false when the order went to the
 // manual queue.
 Result<bool> auto_assign(api::WriteTx& tx, const json& order, std::vector<int64_t> exclude, const std::string& mode,
-                         const Settings& st, json extra = json::object()) {
+                         const Settings& st, Published& pub, json extra = json::object(), Batch* batch = nullptr,
+                         bool none_open = false) {
   Conn& c = tx.db;
   int64_t order_id = int_of(order["id"]);
-  TRY_VOID(ensure_fresh(c));
-  OrderFacts f = TRY(facts_of(c, order, std::move(exclude)));
+  if (!batch || !batch->fresh) TRY_VOID(ensure_fresh(c));
+  if (batch) batch->fresh = true;
+  OrderFacts f = TRY(facts_of(c, order, std::move(exclude), batch));
   if (f.county_code.empty()) {
     TRY_VOID(to_manual(tx, order_id, "no_site", "the order has no site county code to match service areas",
-                       "工单没有服务地址的区县代码,无法匹配服务区域", extra));
+                       "工单没有服务地址的区县代码,无法匹配服务区域", extra, pub));
     return false;
   }
   if (!f.product_line_id) {
     TRY_VOID(to_manual(tx, order_id, "no_product_line", "the order has no product line to match authorisations",
-                       "工单没有产品线,无法匹配网点授权", extra));
+                       "工单没有产品线,无法匹配网点授权", extra, pub));
     return false;
   }
   for (int attempt = 0; attempt < 4; ++attempt) {
@@ -327,19 +367,24 @@ Result<bool> auto_assign(api::WriteTx& tx, const json& order, std::vector<int64_
     if (!d.chosen) {
       json detail = extra;
       detail["candidates"] = d.to_json(10)["candidates"];
-      TRY_VOID(to_manual(tx, order_id, d.reason_code, d.reason, d.reason_zh, detail));
+      TRY_VOID(to_manual(tx, order_id, d.reason_code, d.reason, d.reason_zh, detail, pub));
       return false;
     }
     const Candidate& cand = d.candidates[*d.chosen];
-    // The index may lag other processes: count today's orders in the
-    // database, with the outlet row locked so two servers cannot both take
-    // the last slot.
-    TRY_VOID(network::lock_outlet(c, cand.unit_id));
-    auto used = TRY(c.one("SELECT COUNT(*) FROM dispatch_assignments WHERE outlet_unit_id = ? AND day = ? AND "
-                          "order_type = ? AND state <> 'replaced'", {cand.unit_id, local_day(f.now), f.order_type}));
-    if (used->i(0) >= cand.capacity_today) {
-      TRY_VOID(load_counters(c));
-      continue;
+    // PostgreSQL: the index may lag the other servers, so count today's
+    // orders in the database, with the outlet row locked so two servers
+    // cannot both take the last slot. SQLite has one server process and one
+    // writer: every assignment is counted in this index as it is made (and
+    // the counts are re-read after a rollback), so the index never counts
+    // fewer than the database and its capacity filter is enough.
+    if (c.dialect() == store::Dialect::postgres) {
+      TRY_VOID(network::lock_outlet(c, cand.unit_id));
+      auto used = TRY(c.one("SELECT COUNT(*) FROM dispatch_assignments WHERE outlet_unit_id = ? AND day = ? AND "
+                            "order_type = ? AND state <> 'replaced'", {cand.unit_id, local_day(f.now), f.order_type}));
+      if (used->i(0) >= cand.capacity_today) {
+        TRY_VOID(load_counters(c));
+        continue;
+      }
     }
     AssignArgs a;
     a.unit_id = cand.unit_id;
@@ -350,10 +395,11 @@ Result<bool> auto_assign(api::WriteTx& tx, const json& order, std::vector<int64_
     a.decision["at"] = iso_utc(f.now);
     a.decision["engineer_id"] = a.engineer_id ? json(a.engineer_id) : json(nullptr);
     for (auto& [k, v] : extra.items()) a.decision[k] = v;
-    TRY(do_assign(tx, order, a, st));
+    a.none_open = none_open;
+    TRY(do_assign(tx, order, a, st, pub));
     return true;
   }
-  TRY_VOID(to_manual(tx, order_id, "capacity", "capacity kept running out while dispatching", "派单时产能不足", extra));
+  TRY_VOID(to_manual(tx, order_id, "capacity", "capacity kept running out while dispatching", "派单时产能不足", extra, pub));
   return false;
 }
 
@@ -372,10 +418,14 @@ int dispatch_next(api::Platform& p, int batch) {
     Conn& c = tx.db;
     Settings s = TRY(load_settings(c));
     if (!s.auto_dispatch) return json(0);
-    for (done = 0; done < batch;) {
-      auto row = TRY(c.one("SELECT id, order_id FROM dispatch_queue WHERE state = 'pending' AND next_at <= ? ORDER BY id "
-                           "LIMIT 1" + store::skip_locked(c), {now_ms()}));
-      if (!row) break;
+    Batch b;
+    // The batch's rows in one read (SQLite: one writer, nobody else takes
+    // them meanwhile; PostgreSQL: batch is 1, the row locked and skipped by
+    // the other servers).
+    auto rows = TRY(c.query("SELECT id, order_id FROM dispatch_queue WHERE state = 'pending' AND next_at <= ? ORDER BY id "
+                            "LIMIT ?" + store::skip_locked(c), {now_ms(), int64_t{batch}}));
+    for (done = 0; done < static_cast<int>(rows.size());) {
+      const store::Row* row = &rows[static_cast<size_t>(done)];
       claimed = row->i(1);
       ++done;
       auto order = TRY(orders::find(c, claimed));
@@ -386,9 +436,9 @@ int dispatch_next(api::Platform& p, int batch) {
         TRY(c.exec("UPDATE dispatch_queue SET state = 'done', updated_at = ? WHERE id = ?", {now_ms(), row->i(0)}));
         continue;
       }
-      auto exclude = TRY(had_order(c, claimed));
-      bool assigned = TRY(auto_assign(tx, *order, exclude, "auto", s));
-      pub.add(assigned ? "assignment" : "queue", claimed);
+      bool open = false;
+      auto exclude = TRY(had_order(c, claimed, &open));
+      TRY(auto_assign(tx, *order, exclude, "auto", s, pub, json::object(), &b, !open));
     }
     return json(done);
   });
@@ -398,22 +448,23 @@ int dispatch_next(api::Platform& p, int batch) {
     if (batch > 1) return -1;
     spdlog::warn("dispatch: order {}: {}", claimed, r.error().message);
     if (claimed) {
+      pub = {};  // what the failed transaction would have told is void
       auto w = api::write_as(p, nullptr, [&](api::WriteTx& tx) -> Result<json> {
-        auto q = TRY(tx.db.one("SELECT attempts FROM dispatch_queue WHERE order_id = ?", {claimed}));
+        auto q = TRY(tx.db.one("SELECT attempts, org_path FROM dispatch_queue WHERE order_id = ?", {claimed}));
         if (!q) return json(nullptr);
         int64_t attempts = q->i(0) + 1;
         if (attempts >= 5) {
           TRY_VOID(to_manual(tx, claimed, "error", "auto-dispatch failed: " + r.error().message,
-                             "自动派单失败:" + r.error().message, json::object()));
+                             "自动派单失败:" + r.error().message, json::object(), pub));
         } else {
+          pub.add("queue", claimed, {q->s(1)});
           TRY(tx.db.exec("UPDATE dispatch_queue SET attempts = ?, next_at = ? WHERE order_id = ?",
                          {attempts, now_ms() + attempts * 2000, claimed}));
         }
         return json(nullptr);
       });
       if (!w) spdlog::warn("dispatch: order {}: {}", claimed, w.error().message);
-      pub.add("queue", claimed);
-      publish(p, pub);
+      else publish(p, pub);
     }
     return -1;
   }
@@ -462,7 +513,7 @@ bool follow_up_next(api::Platform& p, bool acceptance) {
       TRY(c.exec("UPDATE dispatch_assignments SET escalated = 1 WHERE id = ?", {aid}));
       TRY_VOID(orders::add_timeline(tx, order_id, "dispatch.escalated", detail));
       TRY_VOID(tx.audit("dispatch_assignment", aid, "escalate", nullptr, detail, (*order)["org_path"].get<std::string>()));
-      pub.add("escalated", order_id);
+      pub.add("escalated", *order);
     }
     if ((action == "redispatch" || action == "both") && st != "on_site") {
       auto n = TRY(c.one("SELECT COUNT(*) FROM dispatch_assignments WHERE order_id = ?", {order_id}));
@@ -470,7 +521,7 @@ bool follow_up_next(api::Platform& p, bool acceptance) {
         json d = detail;
         d["redispatches"] = n->i(0) - 1;
         TRY_VOID(orders::add_timeline(tx, order_id, "dispatch.redispatch_limit", d));
-        pub.add("escalated", order_id);
+        pub.add("escalated", *order);
         return json(true);
       }
       TRY_VOID(orders::add_timeline(tx, order_id, "dispatch.redispatch", detail));
@@ -480,12 +531,11 @@ bool follow_up_next(api::Platform& p, bool acceptance) {
       auto q = TRY(c.one("SELECT id FROM dispatch_queue WHERE order_id = ?", {order_id}));
       if (!q) TRY_VOID(enqueue(c, *order, "redispatch"));
       json extra{{"redispatch_of", aid}, {"previous_unit_id", unit}, {"rule", detail["rule"]}};
-      bool assigned = TRY(auto_assign(tx, *order, exclude, "redispatch", s, extra));
+      bool assigned = TRY(auto_assign(tx, *order, exclude, "redispatch", s, pub, extra));
       if (!assigned) {
         // Nobody else qualifies: the order stays with the outlet, a person decides.
         TRY(c.exec("UPDATE dispatch_assignments SET escalated = 1 WHERE id = ?", {aid}));
       }
-      pub.add(assigned ? "assignment" : "queue", order_id);
     }
     return json(true);
   });
@@ -633,7 +683,7 @@ Result<int64_t> line_param(const Request& req) {
 }
 
 // A manual assignment of one order, validated; field names carry `prefix`.
-Result<json> manual_assign(api::WriteTx& tx, const json& item, const std::string& prefix) {
+Result<json> manual_assign(api::WriteTx& tx, const json& item, const std::string& prefix, Published& pub) {
   const auto& who = *tx.who();
   Conn& c = tx.db;
   Input in(item, prefix);
@@ -680,7 +730,7 @@ Result<json> manual_assign(api::WriteTx& tx, const json& item, const std::string
   decision["reason"] = remark ? *remark : std::string("manual dispatch by ") + who.display_name;
   decision["reason_zh"] = remark ? *remark : "人工派单:" + who.display_name;
   AssignArgs a{unit_id, engineer_id, "manual", decision};
-  return do_assign(tx, order, a, s);
+  return do_assign(tx, order, a, s, pub);
 }
 
 void routes(http::Router& r, api::Platform& p) {
@@ -796,15 +846,14 @@ void routes(http::Router& r, api::Platform& p) {
   r.post("/api/v1/dispatch/orders/{id}/assign", [&p](Request& req) {
     auto body = req.json_body();
     if (!body) return Response::error(body.error());
-    int64_t id = 0;
+    Published pub;
     auto resp = api::write(p, req, [&](api::WriteTx& tx) -> Result<Response> {
-      id = TRY(api::path_id(req));
       json item = *body;
-      item["order_id"] = id;
-      json after = TRY(manual_assign(tx, item, ""));
+      item["order_id"] = TRY(api::path_id(req));
+      json after = TRY(manual_assign(tx, item, "", pub));
       return Response::make_json(after);
     });
-    if (resp.status < 300) publish(p, Published{{json{{"kind", "assignment"}, {"order_id", id}}}});
+    if (resp.status < 300) publish(p, pub);
     return resp;
   }, {.summary = "Assign or reassign an order to an outlet and optionally an engineer", .tag = "dispatch",
       .permission = "order.dispatch",
@@ -828,10 +877,9 @@ void routes(http::Router& r, api::Platform& p) {
         if (items[i].contains("order_id") && items[i]["order_id"].is_number_integer() &&
             !seen.insert(items[i]["order_id"].get<int64_t>()).second)
           return Error::invalid(f + ".order_id repeats an order", f + ".order_id");
-        json after = TRY(manual_assign(tx, items[i], f));
+        json after = TRY(manual_assign(tx, items[i], f, pub));
         out.push_back(json{{"order_id", after["id"]}, {"state", after["state"]}, {"provider_unit_id", after["provider_unit_id"]},
                            {"engineer_id", after["engineer_id"]}});
-        pub.add("assignment", after["id"].get<int64_t>());
       }
       return Response::make_json(json{{"items", out}});
     });

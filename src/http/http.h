@@ -131,10 +131,21 @@ class Router {
 
 // Live events pushed to WebSocket clients (/api/v1/ws). A client subscribes
 // to topics; publish() is thread-safe and never blocks on slow clients.
+//
+// Data scope: an event names the org paths of the records it is about
+// (`scopes`, e.g. an order's path before and after a reassignment) and
+// reaches only the clients whose scope (an org path prefix fixed when the
+// client connected, see WsAuthorizer) is a prefix of one of them. An event
+// with no paths is about nothing scoped and reaches every subscriber.
 class EventHub {
  public:
   virtual ~EventHub() = default;
-  virtual void publish(const std::string& topic, const json& payload) = 0;
+  virtual void publish(const std::string& topic, const json& payload, const std::vector<std::string>& scopes) = 0;
+  void publish(const std::string& topic, const json& payload) { publish(topic, payload, {}); }
+  // Tells every connected client that events may have been lost (e.g. this
+  // server's link to the other servers was down): the message
+  // {"resync": true, "reason": ...}, whatever its topics and scope.
+  virtual void resync(const std::string& reason) = 0;
   virtual size_t clients() const = 0;
 };
 
@@ -148,8 +159,9 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{60};
 };
 
-// Authorises a WebSocket upgrade request; returns false to refuse it.
-using WsAuthorizer = std::function<bool(Request&)>;
+// Authorises a WebSocket upgrade request: the client's data scope (an org
+// path prefix; "" reaches every event), or nullopt to refuse it.
+using WsAuthorizer = std::function<std::optional<std::string>(Request&)>;
 
 class Server {
  public:

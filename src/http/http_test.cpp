@@ -718,9 +718,10 @@ TEST_F(HttpServerTest, HttpIdleConnectionIsClosed) {
 TEST_F(HttpServerTest, HttpWebSocketSubscribeAndPublish) {
   start();
   std::atomic<int> authorised{0};
-  server->set_ws_authorizer([&](Request& q) {
+  server->set_ws_authorizer([&](Request& q) -> std::optional<std::string> {
     ++authorised;
-    return q.cookie("sid") == "good";
+    if (q.cookie("sid") != "good") return std::nullopt;
+    return "";
   });
   WsClient ws;
   Headers h;
@@ -776,6 +777,53 @@ TEST_F(HttpServerTest, HttpWebSocketSubscribeAndPublish) {
   ASSERT_FALSE(after);
   EXPECT_NE(after.error().message.find("closed"), std::string::npos) << after.error().message;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1500));
+}
+
+// Data scope on the hub: the authorizer fixes each client's org path prefix;
+// an event naming paths reaches the clients whose prefix matches one of them,
+// an event without paths everyone; resync reaches every client.
+TEST_F(HttpServerTest, HttpWebSocketEventsFollowTheClientsScope) {
+  start();
+  server->set_ws_authorizer([](Request& q) -> std::optional<std::string> {
+    auto sid = q.cookie("scope");
+    if (!sid) return std::nullopt;
+    return *sid == "all" ? std::string() : *sid;
+  });
+  auto connect = [&](WsClient& ws, const std::string& scope) {
+    Headers h;
+    h.add("Cookie", "scope=" + scope);
+    ASSERT_TRUE(ws.connect("127.0.0.1", port, "/api/v1/ws", h));
+    ASSERT_TRUE(ws.send(R"({"subscribe":["board"]})"));
+    ASSERT_TRUE(ws.receive());
+  };
+  WsClient hq, a, b;
+  connect(hq, "/1/");
+  connect(a, "/1/2/5/");
+  connect(b, "/1/2/6/");
+  auto next = [](WsClient& ws) {
+    auto m = ws.receive(std::chrono::milliseconds(3000));
+    return m ? json::parse(*m) : json(nullptr);
+  };
+  server->events().publish("board", {{"n", 1}}, {"/1/2/5/"});          // A's record
+  server->events().publish("board", {{"n", 2}}, {"/1/2/"});            // the branch's: neither outlet
+  server->events().publish("board", {{"n", 3}}, {"/1/2/5/", "/1/2/6/"});  // moved from A to B
+  server->events().publish("board", {{"n", 4}}, {"/1/2/55/"});         // a sibling whose path starts alike
+  server->events().publish("board", {{"n", 5}});                       // about nothing scoped
+  server->events().resync("test");
+  // The n of each event received (0 for the resync), in order.
+  auto collect = [&](WsClient& ws, int n) {
+    std::vector<int> got;
+    for (int i = 0; i < n; ++i) {
+      json j = next(ws);
+      if (j.is_object() && j.contains("resync")) got.push_back(0);
+      else if (j.is_object()) got.push_back(j["data"]["n"].get<int>());
+    }
+    return got;
+  };
+  EXPECT_EQ(collect(hq, 6), (std::vector<int>{1, 2, 3, 4, 5, 0}));
+  EXPECT_EQ(collect(a, 4), (std::vector<int>{1, 3, 5, 0}));
+  EXPECT_EQ(collect(b, 3), (std::vector<int>{3, 5, 0}));
+  for (auto* ws : {&hq, &a, &b}) EXPECT_FALSE(ws->receive(std::chrono::milliseconds(100)));
 }
 
 TEST_F(HttpServerTest, HttpWebSocketSlowClientIsDropped) {

@@ -433,16 +433,18 @@ class WsSession;
 
 class Hub final : public EventHub {
  public:
-  void publish(const std::string& topic, const json& payload) override;
+  using EventHub::publish;
+  void publish(const std::string& topic, const json& payload, const std::vector<std::string>& scopes) override;
+  void resync(const std::string& reason) override;
   size_t clients() const override {
     std::lock_guard lk(mu_);
     size_t n = 0;
     for (const auto& [p, e] : sessions_) n += !e.session.expired();
     return n;
   }
-  void add(const std::shared_ptr<WsSession>& s) {
+  void add(const std::shared_ptr<WsSession>& s, std::string scope) {
     std::lock_guard lk(mu_);
-    sessions_[s.get()] = Entry{s, {}};
+    sessions_[s.get()] = Entry{s, {}, std::move(scope)};
   }
   void remove(const WsSession* s) {
     std::lock_guard lk(mu_);
@@ -474,7 +476,11 @@ class Hub final : public EventHub {
   struct Entry {
     std::weak_ptr<WsSession> session;
     std::vector<std::string> topics;
+    std::string scope;  // org path prefix; "" = every event
   };
+  // Posts msg to every session for which want(entry) holds.
+  template <class Want>
+  void post_to(const std::shared_ptr<const std::string>& msg, Want want);
   mutable std::mutex mu_;
   std::unordered_map<const WsSession*, Entry> sessions_;
   bool stopped_ = false;
@@ -536,7 +542,8 @@ struct ServerCore {
 
 class WsSession : public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(ServerCore& srv, beast::tcp_stream&& s) : srv_(srv), ws_(std::move(s)) {}
+  WsSession(ServerCore& srv, beast::tcp_stream&& s, std::string scope)
+      : srv_(srv), ws_(std::move(s)), scope_(std::move(scope)) {}
 
   asio::any_io_executor executor() { return ws_.get_executor(); }
 
@@ -581,7 +588,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
  private:
   void on_accept(beast::error_code ec) {
     if (ec) return;  // handshake failed; the socket closes with us
-    srv_.hub.add(shared_from_this());
+    srv_.hub.add(shared_from_this(), scope_);
     do_read();
   }
 
@@ -674,27 +681,45 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   beast::flat_buffer rbuf_;
   std::deque<std::shared_ptr<const std::string>> queue_;
   bool writing_ = false, closing_ = false, close_started_ = false, dead_ = false;
+  std::string scope_;  // the client's data scope, from the authorizer
 };
 
-void Hub::publish(const std::string& topic, const json& payload) {
-  {
-    std::lock_guard lk(mu_);
-    if (stopped_ || sessions_.empty()) return;
-  }
-  auto msg = std::make_shared<const std::string>(
-      json{{"topic", topic}, {"data", payload}}.dump(-1, ' ', false, json::error_handler_t::replace));
+template <class Want>
+void Hub::post_to(const std::shared_ptr<const std::string>& msg, Want want) {
   std::lock_guard lk(mu_);
   if (stopped_) return;
   // Posting under the lock guarantees the target io_context is still alive
   // (stop() takes this lock before destroying them). The shared_ptr is moved
   // into the handler, so no reference is dropped here while locked.
   for (auto& [p, e] : sessions_) {
-    if (std::find(e.topics.begin(), e.topics.end(), topic) == e.topics.end()) continue;
+    if (!want(e)) continue;
     if (auto s = e.session.lock()) {
       auto ex = s->executor();
       asio::post(ex, [s = std::move(s), msg] { s->enqueue(msg); });
     }
   }
+}
+
+void Hub::publish(const std::string& topic, const json& payload, const std::vector<std::string>& scopes) {
+  {
+    std::lock_guard lk(mu_);
+    if (stopped_ || sessions_.empty()) return;
+  }
+  auto msg = std::make_shared<const std::string>(
+      json{{"topic", topic}, {"data", payload}}.dump(-1, ' ', false, json::error_handler_t::replace));
+  post_to(msg, [&](const Entry& e) {
+    if (std::find(e.topics.begin(), e.topics.end(), topic) == e.topics.end()) return false;
+    if (scopes.empty() || e.scope.empty()) return true;
+    // The client's scope is a prefix of one of the records' paths.
+    return std::any_of(scopes.begin(), scopes.end(),
+                       [&](const std::string& path) { return path.compare(0, e.scope.size(), e.scope) == 0; });
+  });
+}
+
+void Hub::resync(const std::string& reason) {
+  auto msg = std::make_shared<const std::string>(
+      json{{"resync", true}, {"reason", reason}}.dump(-1, ' ', false, json::error_handler_t::replace));
+  post_to(msg, [](const Entry&) { return true; });
 }
 
 void Hub::close_all() {
@@ -917,13 +942,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (srv_.stopping.load()) return respond_error(503, Error::unavailable("server is shutting down"));
     if (req_.method != "GET") return respond_error(400, Error::invalid("WebSocket upgrade must use GET"));
     auto auth = srv_.authorizer();
-    if (!auth) return do_upgrade();
+    if (!auth) return do_upgrade("");
     // The authorizer may look up a session in the database: worker pool.
     srv_.pool->post([self = shared_from_this(), auth = std::move(auth), ex = stream_.get_executor()] {
-      bool ok = false;
-      self->run_guarded([&] { ok = (*auth)(self->req_); });
-      asio::post(ex, [self, ok] {
-        if (ok) return self->do_upgrade();
+      std::optional<std::string> scope;
+      self->run_guarded([&] { scope = (*auth)(self->req_); });
+      asio::post(ex, [self, scope = std::move(scope)] {
+        if (scope) return self->do_upgrade(*scope);
         if (self->res_.status >= 500) return self->send();  // the authorizer threw
         self->res_ = Response::error(Error::unauthorized("authentication required"));
         self->send();
@@ -931,7 +956,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     });
   }
 
-  void do_upgrade() {
+  void do_upgrade(std::string scope) {
     bhttp::request<bhttp::empty_body> breq;
     breq.method(bhttp::verb::get);
     breq.target(req_.target);
@@ -939,7 +964,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     for (const auto& [k, v] : req_.headers.items) breq.insert(k, v);
     record_request(101, 0);
     release_inflight();
-    auto ws = std::make_shared<WsSession>(srv_, std::move(stream_));
+    auto ws = std::make_shared<WsSession>(srv_, std::move(stream_), std::move(scope));
     ws->start(std::move(breq), req_.request_id);
     // This session ends here; the connection belongs to the WebSocket now.
   }

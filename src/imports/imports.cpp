@@ -12,6 +12,7 @@
 #include "core/util.h"
 #include "imports/kinds.h"
 #include "imports/tabular.h"
+#include "store/bulk.h"
 
 namespace shouhou::imports {
 
@@ -142,10 +143,11 @@ Result<json> load(Conn& c, const http::Principal& who, int64_t id) {
   return import_json(*row);
 }
 
-void publish(api::Platform& p, int64_t id, const std::string& status, const Counts& c) {
+// Progress reaches the clients whose data scope holds the import (EventHub).
+void publish(api::Platform& p, int64_t id, const std::string& org_path, const std::string& status, const Counts& c) {
   if (!p.events) return;
   p.events->publish("imports", json{{"kind", "import.progress"}, {"id", id}, {"status", status},
-                                    {"percent", c.total > 0 ? c.done * 100 / c.total : 100}});
+                                    {"percent", c.total > 0 ? c.done * 100 / c.total : 100}}, {org_path});
 }
 
 Result<void> set_status(api::Platform& p, const http::Principal& who, int64_t id, const std::string& status,
@@ -194,10 +196,11 @@ Result<Counts> process(Job& job) {
     });
     if (!r) return std::move(r).error();
   }
-  publish(p, job.id, "running", total);
+  publish(p, job.id, job.org_path, "running", total);
 
   std::vector<Record> batch;
   batch.reserve(job.batch_rows);
+  int64_t analyze_at = 1;  // after the first batch, then at x4 the rows done
   bool more = true;
   while (more) {
     batch.clear();
@@ -217,7 +220,7 @@ Result<Counts> process(Job& job) {
     // every page a row touches); at its first bad row it is rolled back
     // and run again with a savepoint around each row, so a bad row never
     // leaves half of itself behind.
-    bool safe = false, redo = false;
+    bool safe = false, redo = false, analyzed = false;
     auto run = [&](api::WriteTx& tx) -> Result<json> {
       // Keep a batch's dirty pages in memory until the commit: with SQLite's
       // default 2 MB cache they spill to the WAL mid-transaction (as demogen).
@@ -235,16 +238,16 @@ Result<Counts> process(Job& job) {
       auto record_bad = [&](const Record& rec, const Error& e) -> Result<void> {
         ++c.bad;
         if (errors_stored + stored >= static_cast<int64_t>(kMaxStoredErrors)) return {};
-        std::string reason = e.message;
-        if (e.code == Error::Code::internal || e.code == Error::Code::unavailable) {
+        if (e.code == Error::Code::internal || e.code == Error::Code::unavailable)
           spdlog::warn("import {} row {}: {}", job.id, rec.row, e.message);
-          reason = "could not be stored: " + e.message;
-        }
+        Reason why = reason_of(e);
+        json args = json::object();
+        for (auto& [k, v] : why.args) args[k] = v.substr(0, 200);
         int64_t now = now_ms();
-        TRY(tx.db.exec("INSERT INTO import_errors (import_id, org_path, row_no, column_name, reason, version, "
-                       "created_at, updated_at) VALUES (?,?,?,?,?,1,?,?)",
+        TRY(tx.db.exec("INSERT INTO import_errors (import_id, org_path, row_no, column_name, reason, code, args_json, "
+                       "version, created_at, updated_at) VALUES (?,?,?,?,?,?,?,1,?,?)",
                        {job.id, job.org_path, rec.row, e.field.empty() ? store::Value() : store::Value(e.field),
-                        reason.substr(0, 500), now, now}));
+                        reason_text(why, "en").substr(0, 500), why.code, args.dump(), now, now}));
         ++stored;
         return {};
       };
@@ -312,6 +315,9 @@ Result<Counts> process(Job& job) {
         TRY_VOID(record_bad(rec, res.error()));
       }
       TRY_VOID(kind->finish_batch(tx));
+      // The planner's row counts follow the tables as they grow (x4 steps).
+      analyzed = total.done + c.done >= analyze_at;
+      if (analyzed) TRY_VOID(store::refresh_statistics(tx.db));
       int64_t now = now_ms();
       TRY(tx.db.exec("UPDATE imports SET done_rows = done_rows + ?, created_count = created_count + ?, "
                      "updated_count = updated_count + ?, unchanged_count = unchanged_count + ?, "
@@ -337,6 +343,7 @@ Result<Counts> process(Job& job) {
       r = api::write_as(p, &who, run);
     }
     if (!r) return std::move(r).error();
+    if (analyzed) analyze_at = (total.done + c.done) * 4;
     total.done += c.done;
     total.created += c.created;
     total.updated += c.updated;
@@ -344,7 +351,7 @@ Result<Counts> process(Job& job) {
     total.bad += c.bad;
     total.skipped += c.skipped;
     errors_stored += stored;
-    publish(p, job.id, "running", total);
+    publish(p, job.id, job.org_path, "running", total);
     if (job.progress) job.progress(total);
   }
   if (total.done > total.total) total.total = total.done;
@@ -357,7 +364,7 @@ Result<Counts> process(Job& job) {
     });
     (void)r;
   }
-  publish(p, job.id, "done", total);
+  publish(p, job.id, job.org_path, "done", total);
   return total;
 }
 
@@ -368,7 +375,7 @@ void run_job(Job job) {
     auto s = set_status(*job.p, *job.who, job.id, "failed", r.error().message);
     if (!s) spdlog::error("import {}: could not record the failure: {}", job.id, s.error().message);
     Counts c;
-    publish(*job.p, job.id, "failed", c);
+    publish(*job.p, job.id, job.org_path, "failed", c);
   }
 }
 
@@ -482,16 +489,34 @@ void routes(http::Router& r, api::Platform& p) {
       int64_t id = TRY(api::path_id(req));
       TRY(load(c, *req.principal, id));
       auto pg = TRY(api::page(req, 100, 1000));
-      auto rows = TRY(c.query("SELECT id, row_no, column_name, reason FROM import_errors WHERE import_id = ? AND id > ? "
-                              "ORDER BY id LIMIT ?",
+      auto rows = TRY(c.query("SELECT id, row_no, column_name, reason, code, args_json FROM import_errors "
+                              "WHERE import_id = ? AND id > ? ORDER BY id LIMIT ?",
                               {id, pg.after_id, pg.limit + 1}));
       json items = json::array();
-      for (const auto& row : rows)
-        items.push_back(json{{"id", row.i(0)}, {"row", row.i(1)},
-                             {"column", row.null(2) ? json(nullptr) : json(row.s(2))}, {"reason", row.s(3)}});
+      for (const auto& row : rows) {
+        // Rows stored before codes existed: recognised from their English text.
+        Reason why = row.null(4) ? reason_of(Error::invalid(row.s(3))) : Reason{row.s(4), {}};
+        if (!row.null(5)) {
+          json stored = json::parse(row.s(5), nullptr, false);
+          if (stored.is_object())
+            for (const auto& [k, v] : stored.items())
+              if (v.is_string()) why.args.emplace_back(k, v.get<std::string>());
+        }
+        json args = json::object();
+        for (const auto& [k, v] : why.args) args[k] = v;
+        items.push_back(json{{"id", row.i(0)},
+                             {"row", row.i(1)},
+                             {"column", row.null(2) ? json(nullptr) : json(row.s(2))},
+                             {"reason", row.s(3)},
+                             {"code", why.code},
+                             {"args", std::move(args)},
+                             {"text", {{"en", row.s(3)}, {"zh-CN", reason_text(why, "zh-CN")}}}});
+      }
       return Response::make_json(api::page_json(std::move(items), pg));
     });
-  }, {.summary = "The bad rows of an import: row number (header = row 1), column and reason", .tag = "imports",
+  }, {.summary = "The bad rows of an import: row number (header = row 1), column, reason (English), its code and "
+                 "arguments, and its text in en / zh-CN",
+      .tag = "imports",
       .permission = "import.run", .query_params = {"limit", "cursor"}});
 
   r.get("/api/v1/imports/template", [&p](Request& req) {
@@ -637,6 +662,10 @@ CREATE TABLE import_errors (
   updated_at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX import_errors_import ON import_errors(import_id, id);
+)sql"},
+                  {"imports", 2, "bad-row reasons as code + arguments (English and Chinese texts)", R"sql(
+ALTER TABLE import_errors ADD COLUMN code TEXT;
+ALTER TABLE import_errors ADD COLUMN args_json TEXT;
 )sql"}};
   m.routes = routes;
   m.start = [](api::Platform& p) {

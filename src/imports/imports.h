@@ -9,10 +9,13 @@
 // rows are processed on a background thread (Scheduler::spawn) in batches of
 // kBatchRows rows, one write transaction per batch, so other writers
 // interleave. Each row is all-or-nothing: good rows commit, bad rows are
-// listed (GET /api/v1/imports/{id}/errors: row, column, reason). Install-base
+// listed (GET /api/v1/imports/{id}/errors: row, column, reason in English,
+// its stable code and arguments, and its text in en / zh-CN: reasons.cpp). Install-base
 // batches check every row before writing and write the good ones with
 // multi-row statements (Kind::apply_batch); other kinds, and any batch whose
 // fast path fails, run row by row with a savepoint per row.
+// On SQLite the planner statistics are refreshed as the tables grow
+// (store::refresh_statistics after the first batch and at x4 the rows).
 // Progress: GET /api/v1/imports/{id} (status, rows done/total, counts,
 // percent) and WebSocket topic "imports" ({id, status, percent}).
 //

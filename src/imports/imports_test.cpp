@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include "imports/kinds.h"
 #include "imports/tabular.h"
 
 using namespace shouhou;
@@ -165,4 +166,55 @@ TEST(ImportsXlsx, InflateRefusesBombs) {
   auto r = inflate_raw(z, 0, 1000);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Error::Code::too_large);
+}
+
+// Bad-row reasons: built from the catalogue (English as the API always said),
+// recognised again from an Error, and rendered in Chinese with the column's
+// Chinese header.
+TEST(ImportsReasons, CodesRoundTripAndRenderInChinese) {
+  Error e = bad_row("sale_date", "bad_date", {{"column", "sale_date"}, {"value", "2024-02-30"}});
+  EXPECT_EQ(e.message, "sale_date \"2024-02-30\" must be a date YYYY-MM-DD, not in the future");
+  EXPECT_EQ(e.field, "sale_date");
+  Reason r = reason_of(e);
+  EXPECT_EQ(r.code, "bad_date");
+  EXPECT_EQ(r.arg("column"), "sale_date");
+  EXPECT_EQ(r.arg("value"), "2024-02-30");
+  EXPECT_EQ(reason_text(r, "en"), e.message);
+  EXPECT_EQ(reason_text(r, "zh-CN"), "销售日期“2024-02-30”须为 YYYY-MM-DD 格式的日期，且不晚于今天");
+
+  // The more specific template wins over "{column} is required with {other}".
+  Reason o = reason_of(bad_row("customer_phone", "phone_needs_name"));
+  EXPECT_EQ(o.code, "phone_needs_name");
+  Reason w = reason_of(bad_row("install_date", "required_with", {{"column", "install_date"}, {"other", "installer"}}));
+  EXPECT_EQ(w.code, "required_with");
+  EXPECT_EQ(reason_text(w, "zh-CN"), "填写安装单位时，安装日期为必填项");
+
+  // The install base's own English texts are recognised; statuses translated.
+  Reason s = reason_of(Error::conflict("asset SN-1 is scrapped: no sale can be recorded", "status"));
+  EXPECT_EQ(s.code, "asset_no_sale");
+  EXPECT_EQ(reason_text(s, "zh-CN"), "设备 SN-1 状态为已报废，不能登记销售");
+
+  // Anything else: "other" with the message; database errors "not_stored".
+  Reason x = reason_of(Error::invalid("something new", "notes"));
+  EXPECT_EQ(x.code, "other");
+  EXPECT_EQ(reason_text(x, "zh-CN"), "something new");
+  Reason d = reason_of(Error::internal("disk I/O error"));
+  EXPECT_EQ(d.code, "not_stored");
+  EXPECT_EQ(reason_text(d, "en"), "could not be stored: disk I/O error");
+  EXPECT_TRUE(reason_known("unknown_model"));
+  EXPECT_FALSE(reason_known("no_such_code"));
+}
+
+TEST(CoreReason, MatchTakesTheMostSpecificTemplateAndRepeatsAgree) {
+  ReasonCatalog c = {{"a", {"{x} is required", "-"}},
+                     {"b", {"{x} is required with {y}", "-"}},
+                     {"c", {"{x} and {x} again", "-"}}};
+  auto r = match_reason(c, "foo is required with bar baz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->code, "b");
+  EXPECT_EQ(r->arg("y"), "bar baz");
+  EXPECT_EQ(match_reason(c, "foo is required")->code, "a");
+  EXPECT_EQ(match_reason(c, "p and p again")->code, "c");
+  EXPECT_FALSE(match_reason(c, "p and q again"));
+  EXPECT_FALSE(match_reason(c, "nothing like it"));
 }

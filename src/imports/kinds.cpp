@@ -40,7 +40,6 @@ std::string header_key(std::string_view s) {
   return out;
 }
 
-Error bad(const std::string& column, std::string msg) { return Error::invalid(std::move(msg), column); }
 
 // Text with the API's length and control-character rules.
 Result<std::optional<std::string>> text_cell(const RowView& r, const std::string& key, size_t max_len) {
@@ -65,15 +64,15 @@ Result<std::optional<std::string>> text_cell(const RowView& r, const std::string
       if (ch != '\r') keep += ch;
     *v = keep;
   }
-  if (utf8_length(*v) > max_len) return bad(key, key + " is longer than " + std::to_string(max_len) + " characters");
+  if (utf8_length(*v) > max_len) return bad_row(key, "too_long", {{"column", key}, {"max", std::to_string(max_len)}});
   for (unsigned char ch : *v)
-    if (ch < 0x20 && ch != '\t' && ch != '\n') return bad(key, key + " holds a control character");
+    if (ch < 0x20 && ch != '\t' && ch != '\n') return bad_row(key, "control_char", {{"column", key}});
   return v;
 }
 
 Result<std::string> required_text(const RowView& r, const std::string& key, size_t max_len) {
   auto v = TRY(text_cell(r, key, max_len));
-  if (!v) return bad(key, key + " is required");
+  if (!v) return bad_row(key, "required", {{"column", key}});
   return *v;
 }
 
@@ -86,7 +85,7 @@ bool code_chars(const std::string& s) {
 
 Result<std::optional<std::string>> code_cell(const RowView& r, const std::string& key) {
   auto v = r.opt(key);
-  if (v && !code_chars(*v)) return bad(key, key + " \"" + v->substr(0, 40) + "\" may hold letters, digits and - _ . / only (1-40)");
+  if (v && !code_chars(*v)) return bad_row(key, "code_chars", {{"column", key}, {"value", v->substr(0, 40)}});
   return v;
 }
 
@@ -147,7 +146,7 @@ class Lookups {
     }
     // Unknown and out-of-scope read the same: no probing of other units.
     if (!it->second || !who.reaches(it->second->path))
-      return bad(column, column + " \"" + code + "\" is not an org unit within your scope");
+      return bad_row(column, "unit_out_of_scope", {{"column", column}, {"value", code}});
     return *it->second;
   }
   Result<UnitRef> home(Conn& c, const http::Principal& who) {
@@ -155,7 +154,7 @@ class Lookups {
     auto it = units_.find(key);
     if (it == units_.end()) {
       auto row = TRY(c.one("SELECT id, path, type FROM org_units WHERE id = ?", {who.org_unit_id}));
-      if (!row) return Error::invalid("the importing user has no org unit", "org_unit");
+      if (!row) return bad_row("org_unit", "no_home_unit");
       it = units_.emplace(key, UnitRef{row->i(0), row->s(1), row->s(2)}).first;
     }
     return *it->second;
@@ -179,7 +178,7 @@ class Lookups {
       it = users_.emplace(username, u).first;
     }
     if (!it->second || !who.reaches(it->second->second))
-      return bad(column, column + " \"" + username + "\" is not a user within your scope");
+      return bad_row(column, "user_out_of_scope", {{"column", column}, {"value", username}});
     return it->second->first;
   }
 
@@ -227,7 +226,7 @@ Result<std::string> word_cell(const RowView& r, const std::string& key, const st
   if (auto it = words.find(*v); it != words.end()) return it->second;
   std::string allowed;
   for (auto& [w, canon] : words) allowed += (allowed.empty() ? "" : ", ") + w;
-  return bad(key, key + " \"" + v->substr(0, 40) + "\" must be one of " + allowed);
+  return bad_row(key, "not_one_of", {{"column", key}, {"value", v->substr(0, 40)}, {"allowed", allowed}});
 }
 
 class CustomersKind : public Kind {
@@ -264,41 +263,42 @@ class CustomersKind : public Kind {
     n.code = TRY(code_cell(r, "code"));
     n.email = TRY(text_cell(r, "email", 120));
     if (n.email && (n.email->find('@') == std::string::npos || n.email->find(' ') != std::string::npos))
-      return bad("email", "email \"" + n.email->substr(0, 60) + "\" is not an e-mail address");
+      return bad_row("email", "email_invalid", {{"column", "email"}, {"value", n.email->substr(0, 60)}});
     n.notes = TRY(text_cell(r, "notes", 2000));
     std::vector<std::string> norms;
     for (const auto& ph : split_multi(r.get("phone"))) {
       auto parsed = customers::parse_phone(ph);
-      if (!parsed) return bad("phone", "phone \"" + ph.substr(0, 40) + "\" is not a telephone number");
+      if (!parsed) return bad_row("phone", "phone_invalid", {{"column", "phone"}, {"value", ph.substr(0, 40)}});
       n.phones.push_back(ph);
       norms.push_back(parsed->norm);
     }
-    if (n.phones.size() > 10) return bad("phone", "phone has more than 10 numbers");
+    if (n.phones.size() > 10) return bad_row("phone", "too_many_phones", {{"column", "phone"}, {"max", "10"}});
     if (auto cn = TRY(text_cell(r, "contact_name", 60))) {
       customers::NewCustomer::Contact ct;
       ct.name = *cn;
       ct.title = TRY(text_cell(r, "contact_title", 60));
       for (const auto& ph : split_multi(r.get("contact_phone"))) {
         auto parsed = customers::parse_phone(ph);
-        if (!parsed) return bad("contact_phone", "contact_phone \"" + ph.substr(0, 40) + "\" is not a telephone number");
+        if (!parsed)
+          return bad_row("contact_phone", "phone_invalid", {{"column", "contact_phone"}, {"value", ph.substr(0, 40)}});
         ct.phones.push_back(ph);
         norms.push_back(parsed->norm);
       }
       n.contacts.push_back(std::move(ct));
     } else if (r.opt("contact_phone")) {
-      return bad("contact_name", "contact_name is required with contact_phone");
+      return bad_row("contact_name", "required_with", {{"column", "contact_name"}, {"other", "contact_phone"}});
     }
     auto county = r.opt("county_code");
     auto detail = TRY(text_cell(r, "address", 200));
     auto postcode = r.opt("postcode");
     if (postcode && (postcode->size() != 6 || !std::all_of(postcode->begin(), postcode->end(), ::isdigit)))
-      return bad("postcode", "postcode must be 6 digits");
+      return bad_row("postcode", "digits", {{"column", "postcode"}, {"n", "6"}});
     if (county && (county->size() != 6 || !std::all_of(county->begin(), county->end(), ::isdigit)))
-      return bad("county_code", "county_code must be a 6-digit GB/T 2260 code");
+      return bad_row("county_code", "division_code", {{"column", "county_code"}});
     if (detail) n.addresses.push_back({county.value_or(""), *detail, postcode});
-    else if (county) return bad("address", "address is required with county_code");
+    else if (county) return bad_row("address", "required_with", {{"column", "address"}, {"other", "county_code"}});
     if (!n.code && norms.empty())
-      return bad("phone", "a customer needs a code or a phone number (the key that makes re-imports idempotent)");
+      return bad_row("phone", "customer_key_missing");
 
     UnitRef unit = TRY(row_unit(tx.db, who, lookups_, r));
     n.org_unit_id = unit.id;
@@ -309,7 +309,7 @@ class CustomersKind : public Kind {
     if (n.code) {
       found = TRY(tx.db.one("SELECT id, org_path, name, kind, type, email, notes FROM customers WHERE code = ?", {*n.code}));
       if (found && !who.reaches(found->s(1)))
-        return Error::conflict("customer code " + *n.code + " is taken", "code");
+        return bad_row("code", "customer_code_taken", {{"code", *n.code}}, Error::Code::conflict);
     } else {
       // Same normalised phone and name, the first in the importer's scope (checked in C++, not with
       // `org_path LIKE ?`: SQLite re-prepares a statement whenever a LIKE pattern is rebound).
@@ -342,9 +342,8 @@ class CustomersKind : public Kind {
           if (!stored.count(p)) { col = "phone"; break; }
       }
       if (col)
-        return Error::conflict("customer " + std::to_string(found->i(0)) + " (" + found->s(2) +
-                                   ") already exists with different " + *col + "; change it on the customer page",
-                               *col);
+        return bad_row(*col, "customer_differs", {{"id", std::to_string(found->i(0))}, {"name", found->s(2)}, {"column", *col}},
+                       Error::Code::conflict);
       return std::make_pair(Outcome::unchanged, found->i(0));
     }
     auto id = customers::insert_customer(tx.db, n);
@@ -388,7 +387,7 @@ class ProductsKind : public Kind {
     auto& c = tx.db;
     std::string path = tx.who()->org_path;
     std::string line_code = *TRY(code_cell(r, "product_line_code"));
-    if (line_code.empty()) return bad("product_line_code", "product_line_code is required");
+    if (line_code.empty()) return bad_row("product_line_code", "required", {{"column", "product_line_code"}});
     auto line_name = TRY(text_cell(r, "product_line_name", 100));
     auto model_code = TRY(code_cell(r, "model_code"));
     auto model_name = TRY(text_cell(r, "model_name", 100));
@@ -401,16 +400,16 @@ class ProductsKind : public Kind {
     if (auto q = r.opt("quantity")) {
       char* end = nullptr;
       long long v = std::strtoll(q->c_str(), &end, 10);
-      if (*end || v < 1 || v > 10000) return bad("quantity", "quantity must be a whole number from 1 to 10000");
+      if (*end || v < 1 || v > 10000) return bad_row("quantity", "whole_number", {{"column", "quantity"}, {"min", "1"}, {"max", "10000"}});
       qty = v;
     }
     bool key = false;
     if (auto k = r.opt("key_part")) {
       auto yn = yes_no(*k);
-      if (!yn) return bad("key_part", "key_part must be 是/否 (yes/no, 1/0)");
+      if (!yn) return bad_row("key_part", "yes_no", {{"column", "key_part"}});
       key = *yn;
     }
-    if (position && !model_code) return bad("model_code", "model_code is required for a component (position)");
+    if (position && !model_code) return bad_row("model_code", "component_needs_model");
 
     Outcome out = Outcome::unchanged;
     int64_t last_id = 0;
@@ -419,9 +418,9 @@ class ProductsKind : public Kind {
     if (line) {
       line_id = line->i(0);
       if (line_name && *line_name != line->s(1))
-        return Error::conflict("product line " + line_code + " exists as \"" + line->s(1) + "\"", "product_line_name");
+        return bad_row("product_line_name", "line_exists_as", {{"code", line_code}, {"name", line->s(1)}}, Error::Code::conflict);
     } else {
-      if (!line_name) return bad("product_line_name", "product_line_name is required for a new product line " + line_code);
+      if (!line_name) return bad_row("product_line_name", "line_needs_name", {{"code", line_code}});
       line_id = TRY(products::insert_product_line(c, {line_code, *line_name, std::nullopt}, path));
       out = Outcome::created;
     }
@@ -432,11 +431,11 @@ class ProductsKind : public Kind {
       if (model) {
         model_id = model->i(0);
         if (model->i(1) != line_id)
-          return Error::conflict("model " + *model_code + " belongs to another product line", "product_line_code");
+          return bad_row("product_line_code", "model_other_line", {{"code", *model_code}}, Error::Code::conflict);
         if (model_name && *model_name != model->s(2))
-          return Error::conflict("model " + *model_code + " exists as \"" + model->s(2) + "\"", "model_name");
+          return bad_row("model_name", "model_exists_as", {{"code", *model_code}, {"name", model->s(2)}}, Error::Code::conflict);
       } else {
-        if (!model_name) return bad("model_name", "model_name is required for a new model " + *model_code);
+        if (!model_name) return bad_row("model_name", "model_needs_name", {{"code", *model_code}});
         model_id = TRY(products::insert_model(c, {line_id, *model_code, *model_name, description}, path));
         out = Outcome::created;
       }
@@ -450,18 +449,18 @@ class ProductsKind : public Kind {
                       (!r.opt("quantity") || comp->i(3) == qty) && (!r.opt("key_part") || (comp->i(4) != 0) == key) &&
                       (!category || comp->s(5) == *category);
           if (!same)
-            return Error::conflict("position " + *position + " of model " + *model_code + " exists with other data",
-                                   "position");
+            return bad_row("position", "position_differs", {{"position", *position}, {"code", *model_code}},
+                           Error::Code::conflict);
           last_id = comp->i(0);
         } else {
-          if (!comp_name) return bad("component_name", "component_name is required for a new position " + *position);
-          if (category && !key) return bad("key_part", "key_part_category is only for key parts");
+          if (!comp_name) return bad_row("component_name", "position_needs_name", {{"position", *position}});
+          if (category && !key) return bad_row("key_part", "category_not_key");
           last_id = TRY(products::insert_component(c, model_id, {*position, *comp_name, part_code, qty, key, category}, path));
           out = Outcome::created;
         }
       }
     } else if (model_name) {
-      return bad("model_code", "model_code is required with model_name");
+      return bad_row("model_code", "required_with", {{"column", "model_code"}, {"other", "model_name"}});
     }
     return std::make_pair(out, last_id);
   }
@@ -531,10 +530,6 @@ class InstallBaseKind : public Kind {
   // already stored (or twice in the batch) or an asset tag go through
   // apply(), each in a savepoint, after the new ones, in row order.
   Result<bool> apply_batch(api::WriteTx& tx, const std::vector<RowView>& rows, std::vector<RowResult>& out) override {
-    // PostgreSQL only for now: on SQLite this path cost 676 us CPU per row
-    // over 1,000,000 rows (superlinear; 78 us at 20k), against ~111 us row
-    // by row (docs/BENCHMARKS.md). Not yet understood.
-    if (tx.db.dialect() == store::Dialect::sqlite) return false;
     const auto& who = *tx.who();
     out.assign(rows.size(), RowResult{});
     std::vector<std::optional<Parsed>> parsed(rows.size());
@@ -663,19 +658,20 @@ class InstallBaseKind : public Kind {
     std::string raw_serial = TRY(required_text(r, "serial", 64));
     a.serial = installbase::normalize_serial(raw_serial);
     if (!installbase::valid_serial(a.serial))
-      return bad("serial", "serial \"" + raw_serial.substr(0, 64) + "\" may hold letters, digits and - _ / . only");
+      return bad_row("serial", "serial_chars", {{"column", "serial"}, {"value", raw_serial.substr(0, 64)}});
     auto model_code = r.opt("model_code");
     a.maker = TRY(text_cell(r, "maker", 100));
     a.model_text = TRY(text_cell(r, "model_text", 100));
     if (model_code) {
       a.model_id = TRY(lookups_.model(c, *model_code));
-      if (!a.model_id) return bad("model_code", "model_code \"" + model_code->substr(0, 40) + "\" is not a known model");
-      if (a.maker) return bad("maker", "maker is only for third-party assets (leave model_code empty)");
+      if (!a.model_id)
+        return bad_row("model_code", "unknown_model", {{"column", "model_code"}, {"value", model_code->substr(0, 40)}});
+      if (a.maker) return bad_row("maker", "maker_only_third_party");
     } else if (a.maker) {
       a.third_party = true;
-      if (!a.model_text) return bad("model_text", "model_text is required for a third-party asset");
+      if (!a.model_text) return bad_row("model_text", "third_party_needs_model_text");
     } else {
-      return bad("model_code", "model_code is required (or maker and model_text for a third-party asset)");
+      return bad_row("model_code", "model_required");
     }
     a.batch = TRY(text_cell(r, "batch", 40));
     a.production_date = TRY(date_cell(r, "production_date"));
@@ -683,7 +679,7 @@ class InstallBaseKind : public Kind {
     if (auto tag = r.opt("asset_tag")) {
       a.asset_tag = installbase::normalize_serial(*tag);
       if (!installbase::valid_asset_tag(*a.asset_tag))
-        return bad("asset_tag", "asset_tag \"" + tag->substr(0, 40) + "\" must be at most 32 letters, digits and - _ / .");
+        return bad_row("asset_tag", "asset_tag_chars", {{"column", "asset_tag"}, {"value", tag->substr(0, 40)}});
     }
     a.commissioned_on = TRY(date_cell(r, "commissioned_on"));
     UnitRef unit = TRY(row_unit(c, who, lookups_, r));
@@ -702,8 +698,8 @@ class InstallBaseKind : public Kind {
       a.sale = std::move(s);
     } else {
       for (const char* k : {"dealer", "invoice_no", "sale_amount"})
-        if (r.opt(k)) return bad("sale_date", std::string("sale_date is required with ") + k);
-      if (p.owner.any()) return bad("sale_date", "sale_date is required with the customer (the sale makes them the owner)");
+        if (r.opt(k)) return bad_row("sale_date", "required_with", {{"column", "sale_date"}, {"other", k}});
+      if (p.owner.any()) return bad_row("sale_date", "sale_needs_date_for_owner");
     }
     auto install_date = TRY(date_cell(r, "install_date"));
     if (install_date) {
@@ -715,11 +711,11 @@ class InstallBaseKind : public Kind {
       in.division_code = r.opt("division_code");
       if (in.division_code && (in.division_code->size() != 6 ||
                                !std::all_of(in.division_code->begin(), in.division_code->end(), ::isdigit)))
-        return bad("division_code", "division_code must be a 6-digit GB/T 2260 code");
+        return bad_row("division_code", "division_code", {{"column", "division_code"}});
       a.installation = std::move(in);
     } else {
       for (const char* k : {"installer", "engineer", "install_address"})
-        if (r.opt(k)) return bad("install_date", std::string("install_date is required with ") + k);
+        if (r.opt(k)) return bad_row("install_date", "required_with", {{"column", "install_date"}, {"other", k}});
     }
     return p;
   }
@@ -741,7 +737,7 @@ class InstallBaseKind : public Kind {
       }
       auto row = TRY(tx.db.one("SELECT id, org_path FROM customers WHERE code = ?", {*code}));
       if (!row || !who.reaches(row->s(1)))
-        return bad("customer_code", "customer_code \"" + code->substr(0, 40) + "\" is not a customer within your scope");
+        return bad_row("customer_code", "customer_out_of_scope", {{"column", "customer_code"}, {"value", code->substr(0, 40)}});
       customers_["code:" + *code] = row->i(0);
       o.id = row->i(0);
       return o;
@@ -749,10 +745,11 @@ class InstallBaseKind : public Kind {
     auto name = TRY(text_cell(r, "customer_name", 100));
     auto phone = r.opt("customer_phone");
     if (!name && !phone) return o;
-    if (!name) return bad("customer_name", "customer_name is required with customer_phone");
-    if (!phone) return bad("customer_phone", "customer_phone is required with customer_name (it identifies the customer)");
+    if (!name) return bad_row("customer_name", "required_with", {{"column", "customer_name"}, {"other", "customer_phone"}});
+    if (!phone) return bad_row("customer_phone", "phone_needs_name");
     auto parsed = customers::parse_phone(*phone);
-    if (!parsed) return bad("customer_phone", "customer_phone \"" + phone->substr(0, 40) + "\" is not a telephone number");
+    if (!parsed)
+      return bad_row("customer_phone", "phone_invalid", {{"column", "customer_phone"}, {"value", phone->substr(0, 40)}});
     o.phone = *phone;
     o.name = *name;
     o.phone_norm = parsed->norm;
@@ -827,7 +824,7 @@ Result<std::optional<std::string>> date_cell(const RowView& r, const std::string
     }
   }
   if (!installbase::valid_past_date(s))
-    return bad(key, key + " \"" + v->substr(0, 30) + "\" must be a date YYYY-MM-DD, not in the future");
+    return bad_row(key, "bad_date", {{"column", key}, {"value", v->substr(0, 30)}});
   return std::optional<std::string>(s);
 }
 
@@ -849,7 +846,7 @@ Result<std::optional<int64_t>> yuan_cell(const RowView& r, const std::string& ke
   std::string whole = s.substr(0, dot), frac = dot == std::string::npos ? "" : s.substr(dot + 1);
   auto digits = [](const std::string& t) { return std::all_of(t.begin(), t.end(), ::isdigit); };
   if (whole.empty() || whole.size() > 10 || !digits(whole) || !digits(frac) || frac.size() > 2)
-    return bad(key, key + " \"" + v->substr(0, 30) + "\" must be an amount in yuan with at most 2 decimals");
+    return bad_row(key, "bad_amount", {{"column", key}, {"value", v->substr(0, 30)}});
   while (frac.size() < 2) frac += '0';
   return std::optional<int64_t>(std::stoll(whole) * 100 + std::stoll(frac));
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/api.h"
+#include "core/reason.h"
 #include "imports/tabular.h"
 
 namespace shouhou::imports {
@@ -84,6 +85,19 @@ const std::vector<std::string>& kind_names();
 
 // Maps the header row to column keys; errors name the missing column.
 Result<std::map<std::string, int>> map_header(const Kind& k, const std::vector<std::string>& header);
+
+// ---- bad-row reasons (reasons.cpp; core/reason.h) ----
+// A bad row: the error whose message is the English text of (code, args)
+// from the import's catalogue and whose field is the column at fault.
+Error bad_row(const std::string& column, const char* code, std::vector<std::pair<std::string, std::string>> args = {},
+              Error::Code kind = Error::Code::invalid);
+// A bad row's error as a reason: its code and arguments when the message is a
+// catalogue text (the import's checks, the install base rules it applies);
+// "not_stored" for database errors; else "other" with {message}.
+Reason reason_of(const Error& e);
+// lang "en" (the API's reason) or "zh-CN"; columns and statuses in Chinese.
+std::string reason_text(const Reason& r, std::string_view lang);
+bool reason_known(std::string_view code);
 
 // Shared cell parsers (errors name the column).
 Result<std::optional<std::string>> date_cell(const RowView& r, const std::string& key);

@@ -585,6 +585,7 @@ void outlet_routes(http::Router& r, api::Platform& p) {
   r.put("/api/v1/outlets/{id}", [&p](Request& req) {
     auto body = req.json_body();
     if (!body) return Response::error(body.error());
+    std::string scope;
     auto resp = api::write(p, req, [&](api::WriteTx& tx) -> Result<Response> {
       auto x = TRY(outlet_in_scope(tx.db, *tx.who(), TRY(api::path_id(req))));
       int64_t version = x.configured ? TRY(api::expected_version(req, *body)) : 0;
@@ -595,6 +596,7 @@ void outlet_routes(http::Router& r, api::Platform& p) {
       }
       json before = x.configured ? TRY(outlet_json(tx.db, x)) : json(nullptr);
       Outlet o = x.o;
+      scope = o.org_path;
       if (!x.configured) o.active = true;
       TRY_VOID(read_outlet_body(tx.db, *body, o, x.revisits));
       TRY_VOID(write_outlet(tx.db, o, version));
@@ -605,7 +607,8 @@ void outlet_routes(http::Router& r, api::Platform& p) {
       if (p.bus) TRY_VOID(p.bus->emit(tx, "network.changed", o.unit_id, after));
       return Response::make_json(after);
     });
-    if (resp.status < 300 && p.events) p.events->publish("dispatch", json{{"kind", "network.changed"}});
+    // Live event for the clients whose scope holds the outlet/engineer (EventHub).
+    if (resp.status < 300 && p.events) p.events->publish("dispatch", json{{"kind", "network.changed"}}, {scope});
     return resp;
   }, {.summary = "Set an outlet's dispatch settings: areas, product lines, order types with capacity per day, "
                  "priority, satisfaction, active, location (send the version you read; 0 for the first time)",
@@ -689,6 +692,7 @@ void engineer_routes(http::Router& r, api::Platform& p) {
   r.put("/api/v1/engineers/{id}", [&p](Request& req) {
     auto body = req.json_body();
     if (!body) return Response::error(body.error());
+    std::string scope;
     auto resp = api::write(p, req, [&](api::WriteTx& tx) -> Result<Response> {
       auto x = TRY(engineer_in_scope(tx.db, *tx.who(), TRY(api::path_id(req))));
       if (x.e.user_id == tx.who()->user_id && !tx.who()->reaches(x.e.org_path))
@@ -697,6 +701,7 @@ void engineer_routes(http::Router& r, api::Platform& p) {
       if (x.has_profile) version = TRY(api::expected_version(req, *body));
       json before = x.has_profile ? TRY(engineer_json(tx.db, x)) : json(nullptr);
       Engineer e = x.e;
+      scope = e.org_path;
       TRY_VOID(read_engineer_body(tx.db, *body, e));
       TRY_VOID(write_engineer(tx.db, e, version));
       auto after_rec = TRY(engineer_in_scope(tx.db, *tx.who(), e.user_id));
@@ -705,7 +710,8 @@ void engineer_routes(http::Router& r, api::Platform& p) {
       if (p.bus) TRY_VOID(p.bus->emit(tx, "network.changed", e.user_id, after));
       return Response::make_json(after);
     });
-    if (resp.status < 300 && p.events) p.events->publish("dispatch", json{{"kind", "network.changed"}});
+    // Live event for the clients whose scope holds the outlet/engineer (EventHub).
+    if (resp.status < 300 && p.events) p.events->publish("dispatch", json{{"kind", "network.changed"}}, {scope});
     return resp;
   }, {.summary = "Set an engineer's skills and certificates, working days and hours, days off and home base "
                  "(send the version you read once a profile exists)",
@@ -718,6 +724,7 @@ void engineer_routes(http::Router& r, api::Platform& p) {
     auto body = req.json_body();
     if (!body) return Response::error(body.error());
     json published;
+    std::string scope;
     auto resp = api::write(p, req, [&](api::WriteTx& tx) -> Result<Response> {
       const auto& who = *tx.who();
       auto x = TRY(engineer_in_scope(tx.db, who, TRY(api::path_id(req))));
@@ -755,9 +762,10 @@ void engineer_routes(http::Router& r, api::Platform& p) {
                 {"lon", at.set ? json(at.lon) : json(nullptr)}};
       if (p.bus) TRY_VOID(p.bus->emit(tx, "engineer.status", e.user_id, data));
       published = json{{"kind", "engineer.status"}, {"user_id", e.user_id}, {"status", status}};
+      scope = e.org_path;
       return Response::make_json(after);
     });
-    if (resp.status < 300 && p.events && !published.is_null()) p.events->publish("dispatch", published);
+    if (resp.status < 300 && p.events && !published.is_null()) p.events->publish("dispatch", published, {scope});
     return resp;
   }, {.summary = "Change an engineer's live status (off_duty, free, travelling, on_site), optionally with position",
       .tag = "network", .permission = "engineer.status",

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "orders/internal.h"
+#include "store/bulk.h"
 
 namespace shouhou::orders {
 
@@ -26,22 +27,77 @@ bool one_of(const std::string& v, const std::vector<std::string>& list) {
 
 // ---- the rows ---------------------------------------------------------------
 
+namespace {
+constexpr const char* kOrderInsert =
+    "INSERT INTO service_orders (number, type, channel, state, workflow_id, state_entered_at, customer_id, "
+    "contact_json, site_json, county_code, asset_id, serial, model_id, product_line_id, contract_id, warranty, "
+    "priority, severity, reproducibility, problem_area, problem_subarea, description, summary, expected_at, "
+    "org_unit_id, org_path, provider_unit_id, engineer_id, claim_status, response_due_at, resolve_due_at, sla_status, "
+    "decision_json, fields_json, completion_json, satisfaction_json, completed_at, closed_at, created_by, version, "
+    "created_at, updated_at)";
+constexpr size_t kOrderCols = 42;
+constexpr const char* kOrderTypes =
+    "text,text,text,text,int8,int8,int8,text,text,text,int8,text,int8,int8,int8,text,text,text,text,text,text,text,"
+    "text,int8,int8,text,int8,int8,text,int8,int8,text,text,text,text,text,int8,int8,int8,int8,int8,int8";
+
+store::Value os(std::optional<std::string>&& s) { return s && !s->empty() ? store::Value(std::move(*s)) : store::Value(); }
+
+// The row's parameters in kOrderInsert's column order (strings moved).
+void order_values(OrderRow&& r, store::Params& ps) {
+  ps.emplace_back(std::move(r.number));
+  ps.emplace_back(std::move(r.type));
+  ps.emplace_back(std::move(r.channel));
+  ps.emplace_back(std::move(r.state));
+  ps.emplace_back(r.workflow_id);
+  ps.emplace_back(r.state_entered_at);
+  ps.push_back(oi(r.customer_id));
+  ps.emplace_back(std::move(r.contact_json));
+  ps.emplace_back(std::move(r.site_json));
+  ps.push_back(os(std::move(r.county_code)));
+  ps.push_back(oi(r.asset_id));
+  ps.push_back(os(std::move(r.serial)));
+  ps.push_back(oi(r.model_id));
+  ps.push_back(oi(r.product_line_id));
+  ps.push_back(oi(r.contract_id));
+  ps.emplace_back(std::move(r.warranty));
+  ps.emplace_back(std::move(r.priority));
+  ps.emplace_back(std::move(r.severity));
+  ps.push_back(os(std::move(r.reproducibility)));
+  ps.push_back(os(std::move(r.problem_area)));
+  ps.push_back(os(std::move(r.problem_subarea)));
+  ps.push_back(os(std::move(r.description)));
+  ps.push_back(os(std::move(r.summary)));
+  ps.push_back(oi(r.expected_at));
+  ps.emplace_back(r.org_unit_id);
+  ps.emplace_back(std::move(r.org_path));
+  ps.push_back(oi(r.provider_unit_id));
+  ps.push_back(oi(r.engineer_id));
+  ps.emplace_back(std::move(r.claim_status));
+  ps.emplace_back(r.response_due_at);
+  ps.emplace_back(r.resolve_due_at);
+  ps.emplace_back(std::move(r.sla_status));
+  ps.push_back(os(std::move(r.decision_json)));
+  ps.emplace_back(std::move(r.fields_json));
+  ps.push_back(os(std::move(r.completion_json)));
+  ps.push_back(os(std::move(r.satisfaction_json)));
+  ps.push_back(oi(r.completed_at));
+  ps.push_back(oi(r.closed_at));
+  ps.push_back(oi(r.created_by));
+  ps.emplace_back(r.version);
+  ps.emplace_back(r.created_at);
+  ps.emplace_back(r.updated_at);
+}
+}  // namespace
+
 Result<int64_t> detail::insert_order_row(Conn& c, const OrderRow& r) {
-  auto row = TRY(c.one(
-      "INSERT INTO service_orders (number, type, channel, state, workflow_id, state_entered_at, customer_id, "
-      "contact_json, site_json, county_code, asset_id, serial, model_id, product_line_id, contract_id, warranty, "
-      "priority, severity, reproducibility, problem_area, problem_subarea, description, summary, expected_at, "
-      "org_unit_id, org_path, provider_unit_id, engineer_id, claim_status, response_due_at, resolve_due_at, sla_status, "
-      "decision_json, fields_json, completion_json, satisfaction_json, completed_at, closed_at, created_by, version, "
-      "created_at, updated_at) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
-      {r.number, r.type, r.channel, r.state, r.workflow_id, r.state_entered_at, oi(r.customer_id), r.contact_json,
-       r.site_json, os(r.county_code), oi(r.asset_id), os(r.serial), oi(r.model_id), oi(r.product_line_id),
-       oi(r.contract_id), r.warranty, r.priority, r.severity, os(r.reproducibility), os(r.problem_area),
-       os(r.problem_subarea), os(r.description), os(r.summary), oi(r.expected_at), r.org_unit_id, r.org_path,
-       oi(r.provider_unit_id), oi(r.engineer_id), r.claim_status, r.response_due_at, r.resolve_due_at, r.sla_status,
-       os(r.decision_json), r.fields_json, os(r.completion_json), os(r.satisfaction_json), oi(r.completed_at),
-       oi(r.closed_at), oi(r.created_by), r.version, r.created_at, r.updated_at}));
+  store::Params ps;
+  ps.reserve(kOrderCols);
+  order_values(OrderRow(r), ps);
+  std::string sql = kOrderInsert;
+  sql += " VALUES (?";
+  for (size_t i = 1; i < kOrderCols; ++i) sql += ",?";
+  sql += ") RETURNING id";
+  auto row = TRY(c.one(sql, ps));
   if (!row) return Error::internal("service order insert returned no id");
   return row->i(0);
 }
@@ -57,9 +113,31 @@ TimelineRow& TimelineRow::by(const http::Principal* who) {
   return *this;
 }
 
+namespace {
+constexpr const char* kTimelineInsert =
+    "INSERT INTO order_timeline (order_id, org_path, at, kind, action, from_state, to_state, user_id, username, "
+    "result, remark, detail_json)";
+constexpr size_t kTimelineCols = 12;
+constexpr const char* kTimelineTypes = "int8,text,int8,text,text,text,text,int8,text,text,text,text";
+
+void timeline_values(TimelineRow&& r, store::Params& ps) {
+  ps.emplace_back(r.order_id);
+  ps.emplace_back(std::move(r.org_path));
+  ps.emplace_back(r.at);
+  ps.emplace_back(std::move(r.kind));
+  ps.push_back(os(r.action));
+  ps.push_back(os(r.from_state));
+  ps.push_back(os(r.to_state));
+  ps.push_back(oi(r.user_id));
+  ps.emplace_back(std::move(r.username));
+  ps.emplace_back(std::move(r.result));
+  ps.push_back(os(r.remark));
+  ps.push_back(os(r.detail_json));
+}
+}  // namespace
+
 Result<void> detail::insert_timeline_row(Conn& c, const TimelineRow& r) {
-  TRY(c.exec("INSERT INTO order_timeline (order_id, org_path, at, kind, action, from_state, to_state, user_id, username, "
-             "result, remark, detail_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+  TRY(c.exec(std::string(kTimelineInsert) + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
              {r.order_id, r.org_path, r.at, r.kind, os(r.action), os(r.from_state), os(r.to_state), oi(r.user_id),
               r.username, r.result, os(r.remark), os(r.detail_json)}));
   return {};
@@ -122,6 +200,9 @@ Result<std::vector<int64_t>> record_history(api::WriteTx& tx, const std::vector<
   static const std::vector<std::string> kClaim = {"none", "passed", "flagged", "approved", "rejected"};
   static const std::vector<std::string> kSla = {"ok", "warning", "breached", "paused", "met"};
   std::vector<TimelineRow> timeline;
+  std::vector<std::pair<size_t, TimelineRow>> steps;  // (order index, row)
+  store::Params order_params;
+  order_params.reserve(orders.size() * kOrderCols);
 
   for (size_t n = 0; n < orders.size(); ++n) {
     const HistoricOrder& o = orders[n];
@@ -260,15 +341,26 @@ Result<std::vector<int64_t>> record_history(api::WriteTx& tx, const std::vector<
     row.updated_at = last;
     row.fields_json = fields.dump();
     row.number = TRY(next_number(c, o.created_at));
-    int64_t id = TRY(insert_order_row(c, row));
     // Children follow the order's final scope, as assign() moves them.
     for (auto& tl : timeline) {
-      tl.order_id = id;
       tl.org_path = row.org_path;
-      TRY_VOID(insert_timeline_row(c, tl));
+      steps.emplace_back(n, std::move(tl));
     }
-    ids.push_back(id);
+    order_values(std::move(row), order_params);
   }
+  // Every order checked: the rows of the whole call go in multi-row INSERTs
+  // (store/bulk.h) of the same columns as insert_order_row and
+  // insert_timeline_row, the orders first (ids in input order), then their
+  // timelines in order.
+  ids = TRY(store::insert_rows(c, kOrderInsert, kOrderCols, std::move(order_params), true, kOrderTypes));
+  if (ids.size() != orders.size()) return Error::internal("service order insert returned another number of ids");
+  store::Params timeline_params;
+  timeline_params.reserve(steps.size() * kTimelineCols);
+  for (auto& [n, tl] : steps) {
+    tl.order_id = ids[n];
+    timeline_values(std::move(tl), timeline_params);
+  }
+  TRY(store::insert_rows(c, kTimelineInsert, kTimelineCols, std::move(timeline_params), false, kTimelineTypes));
   if (!ids.empty())
     TRY_VOID(tx.audit("service_order", ids.front(), "history", nullptr,
                       json{{"orders", ids.size()}, {"first_id", ids.front()}, {"last_id", ids.back()}}));

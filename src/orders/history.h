@@ -13,10 +13,11 @@
 //     provider or branch and the engineer one of its active users; the order
 //     and its timeline move to the provider's data scope, as assign() does;
 //   - the order number comes from the same per-day sequence as create().
-// Rows are written with the statements create / transition / assign use
-// (internal.h: insert_order_row, insert_timeline_row), the order row once in
-// its final state, one timeline row per step (plus the assignment entry of a
-// dispatch). Errors name the order's index: "orders[12].steps[3].action".
+// Rows have the columns create / transition / assign write (internal.h:
+// insert_order_row, insert_timeline_row), the order row once in its final
+// state, one timeline row per step (plus the assignment entry of a dispatch);
+// after every order of the call is checked they go in multi-row INSERTs
+// (store/bulk.h). Errors name the order's index: "orders[12].steps[3].action".
 //
 // Not done here, by design: the DomainBus events (so no SLA clock rows, claim
 // audit rows or dispatch queue entries); the caller passes their outcomes on

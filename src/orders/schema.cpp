@@ -267,7 +267,11 @@ CREATE INDEX sales_leads_org_path ON sales_leads(org_path);
           // dispatcher's and auditor's queues): a probe instead of a walk of
           // service_orders by id.
           {"orders", 2, "order list index by state, type, id",
-           "CREATE INDEX service_orders_state_type ON service_orders(state, type, id)"}};
+           "CREATE INDEX service_orders_state_type ON service_orders(state, type, id)"},
+          // PostgreSQL numbering (next_number): per China day the first value
+          // drawn from this table's identity sequence; unused on SQLite.
+          {"orders", 3, "order number base per day (PostgreSQL numbering without a hot row)",
+           "CREATE TABLE order_number_base (id INTEGER PRIMARY KEY, day TEXT NOT NULL UNIQUE, base INTEGER NOT NULL) STRICT"}};
 }
 
 }  // namespace shouhou::orders::detail

@@ -524,8 +524,10 @@ Result<bool> pauses_in(Conn& c, const Settings& s, const json& order, const std:
   return orders::state_paused(c, wf, state);
 }
 
-Result<void> on_created(api::WriteTx& tx, int64_t id, const json& order) {
-  if (TRY(load_clock(tx.db, id))) return {};
+// `fresh`: the order was inserted in this transaction ("order.created"), so
+// it has no clock yet and looking for one is a wasted statement.
+Result<void> on_created(api::WriteTx& tx, int64_t id, const json& order, bool fresh = false) {
+  if (!fresh && TRY(load_clock(tx.db, id))) return {};
   PinConfig pin(TRY(config(tx.db)));
   int64_t now = now_ms();
   Settings s = TRY(load_settings(tx.db));
@@ -992,14 +994,20 @@ Result<int> run_checks(api::Platform& p, int64_t now) {
   int total = 0;
   for (int64_t id : *ids) {
     if (p.scheduler && p.scheduler->stopping()) break;
-    auto r = api::write_as(p, nullptr, [&](api::WriteTx& tx) -> Result<json> { return json(TRY(check_one(tx, id, now))); });
+    std::string scope;  // the order's org path: the live event reaches only clients in its scope
+    auto r = api::write_as(p, nullptr, [&](api::WriteTx& tx) -> Result<json> {
+      int n = TRY(check_one(tx, id, now));
+      if (n && p.events)
+        if (auto o = TRY(tx.db.one("SELECT org_path FROM service_orders WHERE id = ?", {id}))) scope = o->s(0);
+      return json(n);
+    });
     if (!r) {
       spdlog::warn("sla: checking order {} failed: {}", id, r.error().message);
       continue;
     }
     int n = r->get<int>();
     total += n;
-    if (n && p.events) p.events->publish("sla", json{{"order_id", id}});
+    if (n && p.events) p.events->publish("sla", json{{"order_id", id}}, {scope});
   }
   return total;
 }
@@ -1091,7 +1099,7 @@ CREATE INDEX sla_clocks_org_path ON sla_clocks(org_path);
 )sql"}};
   m.routes = routes;
   m.wire = [](api::Platform& p) {
-    p.bus->on("order.created", [](api::WriteTx& tx, std::string_view, int64_t id, const json& d) { return on_created(tx, id, d); });
+    p.bus->on("order.created", [](api::WriteTx& tx, std::string_view, int64_t id, const json& d) { return on_created(tx, id, d, true); });
     p.bus->on("order.transition", [](api::WriteTx& tx, std::string_view, int64_t id, const json& d) { return on_transition(tx, id, d); });
     p.bus->on("order.updated", [](api::WriteTx& tx, std::string_view, int64_t id, const json& d) { return on_updated(tx, id, d); });
   };

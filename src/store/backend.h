@@ -22,7 +22,7 @@ Result<std::unique_ptr<Database>> open_postgres(const std::string& url, const Op
 // store/notify.h on a database open_postgres made.
 Result<void> pg_notify(Database& db, const std::string& channel, const std::string& payload);
 Result<std::unique_ptr<Listening>> pg_listen(Database& db, const std::string& channel,
-                                             std::function<void(const std::string&)> fn);
+                                             std::function<void(const std::string&)> fn, std::function<void()> on_gap);
 
 // Which transaction, if any, the current thread is inside, per Database.
 // A stack of frames lets read() inside write() reuse the writer connection

@@ -125,4 +125,11 @@ Result<Rows> select_in(Conn& c, std::string_view before, const std::vector<Value
   return all;
 }
 
+Result<void> refresh_statistics(Conn& c) {
+  if (c.dialect() != Dialect::sqlite) return {};
+  TRY(c.query("PRAGMA analysis_limit = 1000"));
+  TRY(c.exec("ANALYZE"));
+  return {};
+}
+
 }  // namespace shouhou::store

@@ -32,4 +32,14 @@ Result<std::vector<int64_t>> insert_rows(Conn& c, std::string_view head, size_t 
 // of all chunks, concatenated; a key matching several rows gives them all.
 Result<Rows> select_in(Conn& c, std::string_view before, const std::vector<Value>& keys, std::string_view after = {});
 
+// Fresh planner statistics for a bulk writer whose tables grew (call after a
+// batch when the rows written have grown by a factor, e.g. x4). SQLite plans
+// with the row counts of the last ANALYZE (PRAGMA optimize when a process
+// closes): tables analysed when they held 16 rows (fresh demo data) keep
+// being scanned for `IN (...)` lookups once they hold 300,000, which made a
+// 1,000,000-row import quadratic. A sampled ANALYZE (analysis_limit) costs
+// tens of milliseconds whatever the size. PostgreSQL: nothing (autovacuum
+// analyses growing tables).
+Result<void> refresh_statistics(Conn& c);
+
 }  // namespace shouhou::store

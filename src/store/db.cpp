@@ -128,10 +128,10 @@ Result<void> notify(Database& db, const std::string& channel, const std::string&
 }
 
 Result<std::unique_ptr<Listening>> listen(Database& db, const std::string& channel,
-                                          std::function<void(const std::string&)> fn) {
+                                          std::function<void(const std::string&)> fn, std::function<void()> on_gap) {
   if (db.dialect() == Dialect::sqlite)
     return Error::unavailable("notifications between processes need PostgreSQL; " + db.describe() + " serves one process");
-  return detail::pg_listen(db, channel, std::move(fn));
+  return detail::pg_listen(db, channel, std::move(fn), std::move(on_gap));
 }
 
 int64_t now_ms() { return shouhou::now_ms(); }  // honours ScopedClock (core/util.h)

@@ -20,15 +20,18 @@ Result<void> notify(Database& db, const std::string& channel, const std::string&
 // While a Listening lives, its callback receives every notification on its
 // channel from every process, this one included, on a background thread (a
 // dedicated connection that reconnects and listens again by itself;
-// notifications sent while it is disconnected are lost).
+// notifications sent while it is disconnected are lost: `on_gap` runs, on the
+// same thread, once the LISTEN is back after such a gap, so that the listener
+// can make up for them, e.g. by telling its clients to reload).
 class Listening {
  public:
   virtual ~Listening() = default;  // no call of the callback runs or starts after it returns
 };
 
-// fn must be quick and must not call listen(). Returns once the server has
-// confirmed the LISTEN.
+// fn and on_gap must be quick and must not call listen(). Returns once the
+// server has confirmed the LISTEN.
 Result<std::unique_ptr<Listening>> listen(Database& db, const std::string& channel,
-                                          std::function<void(const std::string& payload)> fn);
+                                          std::function<void(const std::string& payload)> fn,
+                                          std::function<void()> on_gap = {});
 
 }  // namespace shouhou::store

@@ -115,10 +115,13 @@ class PgConn final : public ScriptConn {
   PgConn(const PgConn&) = delete;
   PgConn& operator=(const PgConn&) = delete;
 
-  static Result<std::unique_ptr<PgConn>> connect(const std::string& url, const std::string& shown) {
+  // app: the application_name pg_stat_activity shows (the notifier's own
+  // connection is "shouhou-notify", so operators and tests can find it).
+  static Result<std::unique_ptr<PgConn>> connect(const std::string& url, const std::string& shown,
+                                                 const char* app = "shouhou") {
     // Order matters: the URL may override the first two, never the last.
     const char* keys[] = {"connect_timeout", "application_name", "dbname", "client_encoding", nullptr};
-    const char* vals[] = {"10", "shouhou", url.c_str(), "UTF8", nullptr};
+    const char* vals[] = {"10", app, url.c_str(), "UTF8", nullptr};
     PGconn* c = PQconnectdbParams(keys, vals, 1);
     if (!c) return Error::unavailable("cannot connect to " + shown + ": out of memory");
     if (PQstatus(c) != CONNECTION_OK) {
@@ -462,12 +465,13 @@ class PgNotifier {
   }
 
   // Registers fn; true once the channel is LISTENed to (waits up to 10 s).
-  uint64_t add(const std::string& channel, std::function<void(const std::string&)> fn, bool* confirmed) {
+  uint64_t add(const std::string& channel, std::function<void(const std::string&)> fn, std::function<void()> on_gap,
+               bool* confirmed) {
     uint64_t id;
     {
       std::lock_guard lk(cb_mu_);
       id = ++next_id_;
-      callbacks_.push_back({id, channel, std::move(fn)});
+      callbacks_.push_back({id, channel, std::move(fn), std::move(on_gap)});
     }
     {
       std::lock_guard lk(mu_);
@@ -491,6 +495,7 @@ class PgNotifier {
     uint64_t id;
     std::string channel;
     std::function<void(const std::string&)> fn;
+    std::function<void()> on_gap;
   };
 
   void wake() {
@@ -515,9 +520,18 @@ class PgNotifier {
     }
   }
 
+  // The channels are listened to again after a lost connection: whatever
+  // was sent on them meanwhile is gone, their listeners make up for it.
+  void gap(const std::set<std::string>& channels) {
+    std::lock_guard lk(cb_mu_);
+    for (auto& cb : callbacks_)
+      if (cb.on_gap && channels.count(cb.channel)) cb.on_gap();
+  }
+
   void run() {
     std::unique_ptr<PgConn> conn;
     std::set<std::string> listening;  // on the current connection
+    std::set<std::string> lost;       // listened to on a connection that dropped, not yet again
     int backoff_ms = 100;
     for (;;) {
       std::set<std::string> wanted;
@@ -531,11 +545,12 @@ class PgNotifier {
       if (!conn || conn->bad()) {
         if (conn) {
           conn.reset();
+          lost.insert(listening.begin(), listening.end());
           listening.clear();
           std::lock_guard lk(mu_);
           listening_.clear();
         }
-        auto c = PgConn::connect(url_, shown_);
+        auto c = PgConn::connect(url_, shown_, "shouhou-notify");
         if (!c) {
           spdlog::warn("notifications: {} (retrying)", c.error().message);
           wait(backoff_ms);
@@ -561,6 +576,10 @@ class PgNotifier {
           listening_ = listening;
         }
         cv_.notify_all();
+        std::set<std::string> back;
+        for (const auto& ch : listening)
+          if (lost.erase(ch)) back.insert(ch);
+        if (!back.empty()) gap(back);
       }
       size_t sent = 0;
       for (; sent < outbox.size(); ++sent) {
@@ -729,11 +748,12 @@ class PgDb final : public Database {
     return {};
   }
 
-  Result<std::unique_ptr<Listening>> listen(const std::string& channel, std::function<void(const std::string&)> fn) {
+  Result<std::unique_ptr<Listening>> listen(const std::string& channel, std::function<void(const std::string&)> fn,
+                                            std::function<void()> on_gap) {
     if (!valid_channel(channel)) return Error::invalid("channel must be [a-z0-9_]+: " + channel, "channel");
     PgNotifier& n = notifier();
     bool confirmed = false;
-    uint64_t id = n.add(channel, std::move(fn), &confirmed);
+    uint64_t id = n.add(channel, std::move(fn), std::move(on_gap), &confirmed);
     struct Handle final : Listening {
       PgNotifier& n;
       uint64_t id;
@@ -1011,10 +1031,10 @@ Result<void> pg_notify(Database& db, const std::string& channel, const std::stri
 }
 
 Result<std::unique_ptr<Listening>> pg_listen(Database& db, const std::string& channel,
-                                             std::function<void(const std::string&)> fn) {
+                                             std::function<void(const std::string&)> fn, std::function<void()> on_gap) {
   auto* pg = dynamic_cast<PgDb*>(&db);
   if (!pg) return Error::internal("not a PostgreSQL database: " + db.describe());
-  return pg->listen(channel, std::move(fn));
+  return pg->listen(channel, std::move(fn), std::move(on_gap));
 }
 
 Result<std::unique_ptr<Database>> open_postgres(const std::string& url, const Options& opts) {

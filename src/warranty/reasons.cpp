@@ -9,15 +9,10 @@ namespace shouhou::warranty {
 
 namespace {
 
-struct Texts {
-  const char* en;
-  const char* zh;
-};
-
 // {key} is replaced by the argument; keys named in translated() below are
 // codes whose Chinese wording differs. {months} and {from} are composed.
-const std::map<std::string, Texts, std::less<>>& templates() {
-  static const std::map<std::string, Texts, std::less<>> t = {
+const ReasonCatalog& templates() {
+  static const ReasonCatalog t = {
       {"unknown_serial", {"serial {serial} is not in the install base", "序列号 {serial} 不在安装点档案中"}},
       {"inactive", {"asset is {status}: no entitlement", "设备{status}，不享受保修"}},
       {"not_sold", {"serial {serial} has not been sold (status {status})", "序列号 {serial} 尚未销售（状态：{status}）"}},
@@ -114,29 +109,8 @@ std::string translated(std::string_view key, const std::string& v, bool zh, cons
 
 }  // namespace
 
-std::string Reason::arg(std::string_view key) const {
-  for (const auto& [k, v] : args)
-    if (k == key) return v;
-  return {};
-}
-
 std::string reason_text(const Reason& r, std::string_view lang) {
-  bool zh = lang.rfind("zh", 0) == 0;
-  auto it = templates().find(r.code);
-  if (it == templates().end()) return r.code;
-  std::string_view tpl = zh ? it->second.zh : it->second.en;
-  std::string out;
-  for (size_t i = 0; i < tpl.size(); ++i) {
-    size_t close = tpl[i] == '{' ? tpl.find('}', i) : std::string_view::npos;
-    if (close == std::string_view::npos) {
-      out += tpl[i];
-      continue;
-    }
-    std::string_view key = tpl.substr(i + 1, close - i - 1);
-    out += translated(key, r.arg(key), zh, r);
-    i = close;
-  }
-  return out;
+  return render_reason(templates(), r, lang, translated);
 }
 
 }  // namespace shouhou::warranty

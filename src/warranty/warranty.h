@@ -36,6 +36,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api.h"
+#include "core/reason.h"
 
 namespace shouhou::warranty {
 
@@ -126,11 +127,8 @@ Coverage contract_coverage(const std::string& type);
 // and the web branch on) with named arguments, rendered as text in English
 // or Chinese by reason_text(). Argument values are dates, numbers, names and
 // codes (basis, status, contract type) that the Chinese text translates.
-struct Reason {
-  std::string code;
-  std::vector<std::pair<std::string, std::string>> args;
-  std::string arg(std::string_view key) const;
-};
+// (core/reason.h: the same mechanism serves the import's bad rows.)
+using Reason = shouhou::Reason;
 // lang: "en" or "zh-CN". Codes and their texts: reasons.cpp.
 std::string reason_text(const Reason& r, std::string_view lang);
 

@@ -504,6 +504,77 @@ TEST_F(DispatchApi, ProvidersCannotSeeOrDispatchOthersOrders) {
   EXPECT_EQ(as("engineer1").get("/api/v1/dispatch/board").status, 403);
 }
 
+// The live board's WebSocket is scoped like the API (issue 5): a provider's
+// socket hears of the orders and engineers of its own outlet only, HQ of all.
+// Each board's events arrive in publish order, so "B's next event is B's own
+// sentinel" proves B never got A's event.
+TEST_F(DispatchApi, LiveEventsReachOnlyTheBoardsWhoseScopeHoldsTheOrder) {
+  auto admin = as("admin");
+  Net n = make_net(admin);
+  auto manager = [&](int64_t unit) {
+    std::string name = uniq("pm");
+    ok(admin.post("/api/v1/users", json{{"username", name}, {"display_name", "网点经理"}, {"password", kPassword},
+                                        {"org_unit_id", unit}, {"roles", {"provider"}}}), 201);
+    return LoggedIn(server_->port(), name, kPassword);
+  };
+  auto pa = manager(n.a), pb = manager(n.b);
+  auto hq = as("dispatcher");
+  // The next event on the dispatch topic (none within the wait: null).
+  auto next = [](LiveSocket& b, std::chrono::milliseconds wait = std::chrono::milliseconds(10000)) {
+    json j = b.next(wait);
+    if (j.is_null()) return j;
+    EXPECT_EQ(j["topic"], "dispatch") << j.dump();
+    return j["data"];
+  };
+  LiveSocket board_a(server_->port(), pa), board_b(server_->port(), pb), board_hq(server_->port(), hq);
+  auto status = [&](int64_t engineer, const std::string& st) {
+    ok(admin.post("/api/v1/engineers/" + S(engineer) + "/status", json{{"status", st}}));
+  };
+  auto is_status = [](const json& e, int64_t user) { return e.is_object() && e["kind"] == "engineer.status" && e["user_id"] == user; };
+  auto is_order = [](const json& e, const std::string& kind, int64_t id) {
+    return e.is_object() && e["kind"] == kind && e["order_id"] == id;
+  };
+
+  // Auto-dispatch to A (A wins ties): A and HQ hear of it, B does not.
+  int64_t id = audited_order(admin, n);
+  settled(admin, id, "assigned");
+  ASSERT_EQ(provider_of(admin, id), n.a);
+  EXPECT_TRUE(is_order(next(board_a), "assignment", id));
+  EXPECT_TRUE(is_order(next(board_hq), "assignment", id));
+  status(n.eb, "travelling");  // B's sentinel
+  json e = next(board_b);
+  EXPECT_TRUE(is_status(e, n.eb)) << "B's board got " << e.dump();
+  EXPECT_TRUE(is_status(next(board_hq), n.eb));
+
+  // A's engineer: A and HQ, not B.
+  status(n.ea, "on_site");
+  EXPECT_TRUE(is_status(next(board_a), n.ea));
+  EXPECT_TRUE(is_status(next(board_hq), n.ea));
+  status(n.eb, "free");
+  e = next(board_b);
+  EXPECT_TRUE(is_status(e, n.eb)) << "B's board got " << e.dump();
+  EXPECT_TRUE(is_status(next(board_hq), n.eb));
+  // B's engineer does not reach A.
+  status(n.ea, "free");
+  e = next(board_a);
+  EXPECT_TRUE(is_status(e, n.ea)) << "A's board got " << e.dump();
+  EXPECT_TRUE(is_status(next(board_hq), n.ea));
+
+  // Reassigned A -> B by HQ: both outlets hear of it (A loses it, B gets it).
+  ok(hq.post("/api/v1/dispatch/orders/" + S(id) + "/assign", json{{"unit_id", n.b}}));
+  EXPECT_TRUE(is_order(next(board_a), "assignment", id));
+  EXPECT_TRUE(is_order(next(board_b), "assignment", id));
+  EXPECT_TRUE(is_order(next(board_hq), "assignment", id));
+  // Nothing else is pending for anyone.
+  for (auto* b : {&board_a, &board_b, &board_hq}) {
+    json extra = next(*b, std::chrono::milliseconds(300));
+    EXPECT_TRUE(extra.is_null()) << extra.dump();
+  }
+  // Refused without a session.
+  http::WsClient anon;
+  EXPECT_FALSE(anon.connect("127.0.0.1", server_->port(), "/api/v1/ws").ok());
+}
+
 // Satisfaction is the outlet's own figure until revisits exist; then it is
 // the average revisit score of the orders it served, and dispatch uses it.
 TEST_F(DispatchApi, SatisfactionFollowsRevisits) {

@@ -167,4 +167,27 @@ inline json body(const http::ClientResponse& r) { return json::parse(r.body, nul
 // By value: `for (auto& x : body(r)["items"])` would iterate a destroyed temporary.
 inline json items(const http::ClientResponse& r) { return body(r)["items"]; }
 
+// A live-event WebSocket (/api/v1/ws) as a logged-in session, subscribed to topics.
+struct LiveSocket {
+  http::WsClient ws;
+  LiveSocket(uint16_t port, const Session& as, const std::vector<std::string>& topics = {"dispatch"}) {
+    http::Headers h;
+    h.add("Cookie", as.cookie());
+    auto c = ws.connect("127.0.0.1", port, "/api/v1/ws", h);
+    EXPECT_TRUE(c.ok()) << c.error().message;
+    EXPECT_TRUE(ws.send(json{{"subscribe", topics}}.dump()).ok());
+    auto ack = ws.receive();
+    EXPECT_TRUE(ack.ok()) << ack.error().message;
+    if (ack) {
+      EXPECT_EQ(json::parse(*ack)["subscribed"], json(topics)) << *ack;
+    }
+  }
+  // The next message ({"topic", "data"} or {"resync", "reason"}); null when none comes within `wait`.
+  json next(std::chrono::milliseconds wait = std::chrono::milliseconds(10000)) {
+    if (wait <= std::chrono::milliseconds(0)) return nullptr;
+    auto m = ws.receive(wait);
+    return m ? json::parse(*m, nullptr, false) : json(nullptr);
+  }
+};
+
 }  // namespace shouhou::test

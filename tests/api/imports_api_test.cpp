@@ -485,3 +485,65 @@ TEST_F(ImportsApi, InstallBaseBatchOfManyRowsMatchesTheRowByRowRules) {
   EXPECT_EQ(body(admin.get("/api/v1/customers/" + std::to_string(o1["id"].get<int64_t>())))["purchase_total_fen"],
             30 * 10000);
 }
+
+// Issue 3: every bad row's reason is a stable code with arguments, the English
+// text (as before, for scripts) and the Chinese text the import page shows.
+TEST_F(ImportsApi, BadRowReasonsHaveCodesArgumentsAndChineseText) {
+  auto admin = as("admin");
+  std::string tag = random_hex(4);
+  for (auto& ch : tag) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));  // serials are stored upper-case
+  std::string s = "RC-" + tag + "-";
+  std::string phone = "137" + std::to_string(10000000 + std::stoul(tag, nullptr, 16) % 89999999);
+  std::string head = "serial,model_code,production_date,org_unit,sale_date,sale_amount,customer_name,customer_phone\n";
+  std::string csv = head +
+                    s + "1,KFR-35GW/BP3,2024-01-05,,2024-02-01,100,买家" + tag + "," + phone + "\n" +  // 2: good
+                    s + "2,NO-SUCH-" + tag + ",,,,,,\n" +                                              // 3
+                    s + "3,KFR-35GW/BP3,2024-05-01,,2024-04-01,,,\n" +                                 // 4
+                    "bad serial!,SWH-Q18,,,,,,\n" +                                                      // 5
+                    s + "5,SWH-Q18,,,2024-02-30,,,\n" +                                                // 6
+                    s + "6,SWH-Q18,,NO-UNIT-" + tag + ",,,,\n" +                                       // 7
+                    s + "7,SWH-Q18,,,2024-02-01,12.345,,\n" +                                          // 8
+                    s + "8,SWH-Q18,,,2024-02-01,,某人,\n";                                             // 9
+  json j = run(admin, "install_base", "codes.csv", csv);
+  EXPECT_EQ(j["created"], 1) << j.dump();
+  EXPECT_EQ(j["bad"], 7);
+  json errs = errors(admin, j["id"]);
+  struct Want {
+    int64_t row;
+    const char* column;
+    const char* code;
+    std::vector<std::pair<const char*, std::string>> args;
+    const char* en;  // a part of the English reason
+    const char* zh;  // a part of the Chinese text
+  };
+  std::vector<Want> want = {
+      {3, "model_code", "unknown_model", {{"column", "model_code"}, {"value", "NO-SUCH-" + tag}}, "is not a known model", "不是已知型号"},
+      {4, "sale_date", "sale_before_production", {{"date", "2024-05-01"}}, "before the production date", "销售日期早于生产日期 2024-05-01"},
+      {5, "serial", "serial_chars", {{"value", "bad serial!"}}, "may hold letters, digits", "序列号“bad serial!”只能包含"},
+      {6, "sale_date", "bad_date", {{"value", "2024-02-30"}}, "must be a date YYYY-MM-DD", "销售日期“2024-02-30”须为"},
+      {7, "org_unit", "unit_out_of_scope", {{"value", "NO-UNIT-" + tag}}, "is not an org unit within your scope", "不是您权限范围内的组织单位"},
+      {8, "sale_amount", "bad_amount", {{"value", "12.345"}}, "at most 2 decimals", "销售金额“12.345”须为以元计"},
+      {9, "customer_phone", "phone_needs_name", {}, "customer_phone is required with customer_name", "客户电话为必填项"},
+  };
+  for (const auto& w : want) {
+    json e = error_at(errs, w.row);
+    ASSERT_TRUE(e.is_object()) << "row " << w.row << ": " << errs.dump();
+    EXPECT_EQ(e["column"], w.column) << e.dump();
+    EXPECT_EQ(e["code"], w.code) << e.dump();
+    for (const auto& [k, v] : w.args) EXPECT_EQ(e["args"][k], v) << e.dump();
+    EXPECT_NE(e["reason"].get<std::string>().find(w.en), std::string::npos) << e.dump();
+    EXPECT_EQ(e["text"]["en"], e["reason"]) << e.dump();
+    EXPECT_NE(e["text"]["zh-CN"].get<std::string>().find(w.zh), std::string::npos) << e.dump();
+  }
+
+  // A rule of the install base (a different sale of a stored serial, a 409
+  // there) is recognised from its English text and translated too.
+  std::string other = head + s + "1,KFR-35GW/BP3,2024-01-05,,2024-03-01,100,买家" + tag + "," + phone + "\n";
+  json k = run(admin, "install_base", "codes2.csv", other);
+  EXPECT_EQ(k["bad"], 1) << k.dump();
+  json e = error_at(errors(admin, k["id"]), 2);
+  EXPECT_EQ(e["code"], "serial_other_sale") << e.dump();
+  EXPECT_EQ(e["args"]["serial"], s + "1");
+  EXPECT_EQ(e["args"]["date"], "2024-02-01");
+  EXPECT_EQ(e["text"]["zh-CN"], "序列号 " + s + "1 已登记了不同的销售（2024-02-01）");
+}

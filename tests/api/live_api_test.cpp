@@ -4,6 +4,7 @@
 // processes on one PostgreSQL database, to a board connected to the other
 // server (relayed by LISTEN/NOTIFY), exactly once each.
 #include <chrono>
+#include <functional>
 #include <optional>
 
 #include "harness.h"
@@ -21,34 +22,33 @@ struct LoggedIn : Session {
   }
 };
 
-// A board: a WebSocket as `user` subscribed to the "dispatch" topic.
-struct Board {
-  http::WsClient ws;
-  Board(uint16_t port, const Session& as) {
-    http::Headers h;
-    h.add("Cookie", as.cookie());
-    auto c = ws.connect("127.0.0.1", port, "/api/v1/ws", h);
-    EXPECT_TRUE(c.ok()) << c.error().message;
-    EXPECT_TRUE(ws.send(R"({"subscribe":["dispatch"]})").ok());
-    auto ack = ws.receive();
-    EXPECT_TRUE(ack.ok()) << ack.error().message;
-    if (ack) {
-      EXPECT_EQ(json::parse(*ack)["subscribed"], json({"dispatch"})) << *ack;
+// A board: a WebSocket as a user subscribed to the "dispatch" topic.
+struct Board : LiveSocket {
+  Board(uint16_t port, const Session& as) : LiveSocket(port, as) {}
+  // The first message within `wait` that `want` accepts (others skipped); null when none.
+  json first(const std::function<bool(const json&)>& want, std::chrono::milliseconds wait = 10s) {
+    auto until = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+      json j = next(std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()));
+      if (j.is_null() || want(j)) return j;
     }
   }
   // The next engineer.status event for user_id within `wait` (other events skipped).
   std::optional<json> status_event(int64_t user_id, std::chrono::milliseconds wait = 10s) {
-    auto until = std::chrono::steady_clock::now() + wait;
-    for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-      if (left <= 0ms) return std::nullopt;
-      auto m = ws.receive(left);
-      if (!m) return std::nullopt;
-      auto j = json::parse(*m, nullptr, false);
-      if (j["topic"] == "dispatch" && j["data"]["kind"] == "engineer.status" && j["data"]["user_id"] == user_id)
-        return j["data"];
-    }
+    json j = first([&](const json& m) {
+      return m["topic"] == "dispatch" && m["data"]["kind"] == "engineer.status" && m["data"]["user_id"] == user_id;
+    }, wait);
+    if (j.is_null()) return std::nullopt;
+    return j["data"];
   }
+};
+
+// Two `shouhou serve` processes on one PostgreSQL database, the dispatcher
+// logged in on each and engineer1 on the first.
+struct TwoServers {
+  std::string db = fresh_database();
+  ServerProcess s1{db}, s2{db};
+  LoggedIn dispatcher1{s1.port(), "dispatcher"}, dispatcher2{s2.port(), "dispatcher"}, engineer{s1.port(), "engineer1"};
 };
 
 // The engineer reports a status from the phone on the given server.
@@ -82,15 +82,12 @@ TEST(LiveEvents, BoardSeesEngineerStatusChangeOnItsServer) {
 // status change reported through server 1, and each board gets it once.
 TEST(LiveEvents, BoardOnOtherServerSeesStatusChange) {
   if (!on_postgres()) GTEST_SKIP() << "several server processes need PostgreSQL (set SHOUHOU_TEST_PG)";
-  std::string db = fresh_database();
-  ServerProcess s1(db);
-  ServerProcess s2(db);
-  LoggedIn dispatcher1(s1.port(), "dispatcher");
-  LoggedIn dispatcher2(s2.port(), "dispatcher");
-  LoggedIn engineer(s1.port(), "engineer1");
+  TwoServers t;
+  auto &s1 = t.s1, &s2 = t.s2;
+  auto& engineer = t.engineer;
   int64_t id = engineer_id(engineer);
-  Board board1(s1.port(), dispatcher1);
-  Board board2(s2.port(), dispatcher2);
+  Board board1(s1.port(), t.dispatcher1);
+  Board board2(s2.port(), t.dispatcher2);
   report(engineer, id, "travelling");
   auto e2 = board2.status_event(id);
   ASSERT_TRUE(e2) << "server 2's board did not get the change made on server 1\n" << s2.log();
@@ -110,6 +107,58 @@ TEST(LiveEvents, BoardOnOtherServerSeesStatusChange) {
     EXPECT_EQ((*c)["status"], "free");
     EXPECT_FALSE(b->status_event(id, 300ms)) << "an event came twice";
   }
+  EXPECT_EQ(s1.stop(), 0) << s1.log();
+  EXPECT_EQ(s2.stop(), 0) << s2.log();
+}
+
+// Issue 5: notifications sent while a server's LISTEN connection is down are
+// lost, so once it listens again its boards are told to resync (the page
+// reloads its data), and later events from the other server arrive again.
+// The connections are cut from the database side (pg_terminate_backend on
+// the notifiers' "shouhou-notify" connections of both servers).
+TEST(LiveEvents, BoardsResyncAfterTheListenConnectionIsCut) {
+  if (!on_postgres()) GTEST_SKIP() << "LISTEN/NOTIFY needs PostgreSQL (set SHOUHOU_TEST_PG)";
+  TwoServers t;
+  auto &s1 = t.s1, &s2 = t.s2;
+  auto& engineer = t.engineer;
+  int64_t id = engineer_id(engineer);
+  Board board1(s1.port(), t.dispatcher1);
+  Board board2(s2.port(), t.dispatcher2);
+  // Both relays are up: an event from server 1 reaches server 2's board.
+  report(engineer, id, "travelling");
+  ASSERT_TRUE(board2.status_event(id)) << s2.log();
+  ASSERT_TRUE(board1.status_event(id));
+
+  PGconn* c = PQconnectdb(t.db.c_str());
+  ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
+  PGresult* r = PQexec(c, "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND application_name = 'shouhou-notify'");
+  ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(c);
+  EXPECT_EQ(std::string(PQgetvalue(r, 0, 0)), "2") << "one notifier connection per server";
+  PQclear(r);
+  PQfinish(c);
+
+  auto resync = [](const json& m) { return m.is_object() && m["resync"] == true; };
+  json r1 = board1.first(resync, 15s), r2 = board2.first(resync, 15s);
+  ASSERT_FALSE(r1.is_null()) << "no resync on server 1's board\n" << s1.log();
+  ASSERT_FALSE(r2.is_null()) << "no resync on server 2's board\n" << s2.log();
+  EXPECT_TRUE(r2["reason"].is_string());
+  // Listening again: events flow both ways as before, once each.
+  report(engineer, id, "on_site");
+  auto e2 = board2.status_event(id);
+  ASSERT_TRUE(e2) << "server 2 does not hear server 1 after the reconnect\n" << s2.log();
+  EXPECT_EQ((*e2)["status"], "on_site");
+  LoggedIn engineer_on2(s2.port(), "engineer1");
+  report(engineer_on2, id, "free");
+  auto e1 = board1.status_event(id);
+  auto again = board1.status_event(id);
+  ASSERT_TRUE(e1 && again) << s1.log();
+  EXPECT_EQ((*e1)["status"], "on_site");
+  EXPECT_EQ((*again)["status"], "free");
+  auto own = board2.status_event(id);
+  ASSERT_TRUE(own);
+  EXPECT_EQ((*own)["status"], "free");
+  EXPECT_FALSE(board2.status_event(id, 300ms)) << "an event came twice";
   EXPECT_EQ(s1.stop(), 0) << s1.log();
   EXPECT_EQ(s2.stop(), 0) << s2.log();
 }

@@ -2,9 +2,14 @@
 // SHOUHOU_TEST_PG) PostgreSQL: the default flow as the roles that own each
 // step, illegal transitions, workflow changes with orders in flight, required
 // fields, charges pricing and rounding, the seed 001 report, and scope.
+#include <map>
+#include <mutex>
 #include <regex>
+#include <set>
+#include <thread>
 
 #include "core/pdf.h"
+#include "store/db.h"
 #include "harness.h"
 
 using namespace shouhou;
@@ -728,6 +733,39 @@ TEST_F(OrdersApi, ListFiltersAndNumbersAreUnique) {
   for (auto& it : items(agent.get("/api/v1/service-orders?open=1&limit=50"))) EXPECT_TRUE(it["closed_at"].is_null());
 }
 
+TEST_F(OrdersApi, NumbersStayUniqueWithTwoServersCreatingAtOnce) {
+  // Issue 4: numbers unique across servers on one database. On PostgreSQL
+  // the day's sequence is not a locked counter row (next_number): both
+  // servers' creates overlap and every number must still be distinct, of
+  // the form FW + the China day + at least three digits.
+  ServerProcess second(server_->db());
+  std::mutex mu;
+  std::vector<std::string> numbers;
+  auto feed = [&](uint16_t port) {
+    LoggedIn agent(port, "agent");
+    for (int i = 0; i < 15; ++i) {
+      json o = repair(agent);
+      std::lock_guard lk(mu);
+      numbers.push_back(o["number"].get<std::string>());
+    }
+  };
+  auto cn_day = [] {  // the China day now (the run may cross midnight)
+    std::string d = iso_utc(now_ms() + 8 * 3'600'000).substr(0, 10);
+    d.erase(std::remove(d.begin(), d.end(), '-'), d.end());
+    return d;
+  };
+  std::string day0 = cn_day();
+  std::vector<std::thread> ts;
+  for (uint16_t port : {server_->port(), second.port(), server_->port(), second.port()}) ts.emplace_back(feed, port);
+  for (auto& t : ts) t.join();
+  ASSERT_EQ(numbers.size(), 60u);
+  std::set<std::string> distinct(numbers.begin(), numbers.end());
+  EXPECT_EQ(distinct.size(), numbers.size());
+  std::regex form("FW(" + day0 + "|" + cn_day() + ")\\d{3,}");
+  for (const auto& n : numbers) EXPECT_TRUE(std::regex_match(n, form)) << n;
+  EXPECT_EQ(second.stop(), 0);
+}
+
 // The parts sales order (配件销售单): validation naming fields, generated
 // numbers, version checks, approval and re-approval, the dictionary, audit,
 // and scope (another provider gets 404 as for an unknown id).
@@ -833,4 +871,52 @@ TEST_F(OrdersApi, SalesOrderRulesApprovalAndScope) {
   EXPECT_EQ(provider2.get(P + "/report").status, 404);
   EXPECT_EQ(provider2.post(SO + "/approval", json{{"decision", "approved"}, {"version", so["version"]}}).status, 403);
   EXPECT_EQ(dispatcher.get("/api/v1/service-orders/99999999/sales-order").status, 404);
+}
+
+// A reassigned order takes its child rows along into the new provider's data
+// scope (org_path of timeline, tasks and notes; assign() updates only the
+// child tables that have rows of the order), and leaves the empty ones alone.
+TEST_F(OrdersApi, ReassignedOrderChildrenMoveWithIt) {
+  auto agent = as("agent"), dispatcher = as("dispatcher"), admin = as("admin"), provider1 = as("provider1"),
+       provider2 = as("provider2");
+  json o = repair(agent);
+  int64_t id = o["id"];
+  const std::string P = "/api/v1/service-orders/" + S(id);
+  act(dispatcher, id, "audit");
+  int64_t sh = unit_id(admin, "SP-SH-XH"), jn = unit_id(admin, "SP-JN-LX");
+  ok(dispatcher.post(P + "/assign", json{{"provider_unit_id", sh}}));
+  ok(dispatcher.post(P + "/notes", json{{"kind", "general"}, {"body", "客户下午在家"}}), 201);
+  ok(provider1.post(P + "/tasks", json{{"subject", "上门诊断"}, {"mode", "on_site"}}), 201);
+
+  auto db = store::Database::open(server_->db());
+  ASSERT_TRUE(db) << db.error().message;
+  // Paths of the order and of each child table's rows (distinct; "" = no rows).
+  auto paths = [&] {
+    std::map<std::string, std::set<std::string>> out;
+    auto r = (*db)->read_as([&](store::Conn& c) -> Result<bool> {
+      out["order"].insert(TRY(c.one("SELECT org_path FROM service_orders WHERE id = ?", {id}))->s(0));
+      for (const char* t : {"order_timeline", "order_tasks", "order_notes", "order_attachments", "order_charges", "order_maintenance"})
+        for (const auto& row : TRY(c.query(std::string("SELECT DISTINCT org_path FROM ") + t + " WHERE order_id = ?", {id})))
+          out[t].insert(row.s(0));
+      return true;
+    });
+    EXPECT_TRUE(r) << r.error().message;
+    return out;
+  };
+  auto before = paths();
+  std::string sh_path = *before["order"].begin();
+  for (const char* t : {"order_timeline", "order_tasks", "order_notes"})
+    EXPECT_EQ(before[t], std::set<std::string>{sh_path}) << t;
+
+  ok(dispatcher.post(P + "/assign", json{{"provider_unit_id", jn}}));
+  auto after = paths();
+  std::string jn_path = *after["order"].begin();
+  EXPECT_NE(jn_path, sh_path);
+  for (const char* t : {"order_timeline", "order_tasks", "order_notes"})
+    EXPECT_EQ(after[t], std::set<std::string>{jn_path}) << t << " rows stayed behind";
+  for (const char* t : {"order_attachments", "order_charges", "order_maintenance"}) EXPECT_TRUE(after[t].empty()) << t;
+  // And through the API: the new provider reads them, the old one gets 404.
+  EXPECT_EQ(ok(provider2.get(P + "/notes"))["items"].size(), 1u);
+  EXPECT_EQ(ok(provider2.get(P + "/tasks"))["items"].size(), 1u);
+  EXPECT_EQ(provider1.get(P + "/tasks").status, 404);
 }

@@ -1,6 +1,6 @@
 // Bulk import in the browser: an admin uploads an install-base CSV with good
 // and bad rows, follows the progress to the end, reads the counts and each
-// bad row (row number, column, reason); uploading the same file again
+// bad row (row number, column, reason in Chinese); uploading the same file again
 // changes nothing (every good row "unchanged"); both runs are in the list of
 // past imports. The English UI shows the same page in English.
 //   SHOUHOU_URL=http://127.0.0.1:8080 node --test tests/browser/imports.test.mjs
@@ -80,8 +80,10 @@ test('admin: import install base with good and bad rows, then the same file agai
     const bad = await badRows(page)
     assert.equal(bad.length, 2)
     assert.deepEqual(bad.map((r) => r.slice(0, 2)), [['4', 'model_code'], ['5', 'sale_date']])
-    assert.match(bad[0][2], /NOPE-MODEL.*not a known model/)
-    assert.match(bad[1][2], /2024-13-40/)
+    // Reasons in the UI language (zh-CN by default), from the API's codes.
+    assert.match(bad[0][2], /型号“NOPE-MODEL”不是已知型号/)
+    assert.match(bad[1][2], /销售日期“2024-13-40”须为 YYYY-MM-DD 格式的日期/)
+    assert.equal(await page.locator(tid('import-errors') + ' [data-code="unknown_model"]').count(), 1)
     assert.match(await page.locator(tid('import-summary')).innerText(), /2 行有错误/)
     await shot(page, 'import-result')
 

@@ -5,8 +5,11 @@
 //
 // Events carry ids only; pages re-read through the scoped API. The socket
 // reconnects with a growing delay (the server may restart); onState reports
-// 'open' / 'closed' for a "live" badge.
-export function subscribeLive(topics, onEvent, { onState } = {}) {
+// 'open' / 'closed' for a "live" badge. The server sends {resync: true} when
+// events may have been lost (its link to the other servers was down): onResync
+// then re-reads everything the page shows. The server sends a client only the
+// events about records in its data scope.
+export function subscribeLive(topics, onEvent, { onState, onResync } = {}) {
   let ws = null
   let stopped = false
   let delay = 500
@@ -29,6 +32,10 @@ export function subscribeLive(topics, onEvent, { onState } = {}) {
       }
       if (msg && msg.subscribed) {
         if (onState) onState('open')
+        return
+      }
+      if (msg && msg.resync) {
+        if (onResync) onResync(msg.reason)
         return
       }
       if (msg && msg.topic) onEvent(msg.topic, msg.data)
