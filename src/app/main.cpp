@@ -1,5 +1,6 @@
 // shouhou: the one binary. serve | migrate | user add | backup | check | demo | bench-sql | version
 #include <cstdlib>
+#include <malloc.h>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -63,6 +64,15 @@ void print_logins(const std::vector<app::DemoLogin>& logins, uint16_t port) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // glibc gives freed memory at the top of a thread's heap back to the kernel
+  // (madvise) once it exceeds a threshold that it keeps adjusting, and the
+  // next request faults the same pages in again. On the write path (one
+  // writer thread, request threads handing it work) that churn was most of
+  // the CPU: the end-to-end auto-dispatch drain cost 1,081-1,498 us CPU per
+  // dispatch with the default and 212-239 us with a fixed 256 MiB threshold
+  // (scripts/bench/dispatch_drain.sh, docs/BENCHMARKS.md). A fixed value also
+  // stops the dynamic mmap threshold; freed memory above 256 MiB still goes back.
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   CLI::App cli{"Shouhou (售后) after-sales service management"};
   cli.require_subcommand(1);
   std::string db_url = env_or("SHOUHOU_DB", "data/shouhou.db");

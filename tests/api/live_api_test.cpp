@@ -45,18 +45,22 @@ struct Board : LiveSocket {
 
 // Two `shouhou serve` processes on one PostgreSQL database, the dispatcher
 // logged in on each and engineer1 on the first.
-struct TwoServers {
-  std::string db = fresh_database();
-  ServerProcess s1{db}, s2{db};
-  LoggedIn dispatcher1{s1.port(), "dispatcher"}, dispatcher2{s2.port(), "dispatcher"}, engineer{s1.port(), "engineer1"};
-};
-
 // The engineer reports a status from the phone on the given server.
 int64_t engineer_id(Session& engineer) {
   auto r = engineer.get("/api/v1/engineers/me");
   EXPECT_EQ(r.status, 200) << r.body;
   return body(r)["user_id"].get<int64_t>();
 }
+
+// Two servers on one PostgreSQL database, a dispatcher's board on each and
+// the engineer (logged in on server 1) whose status changes they watch.
+struct TwoBoards {
+  std::string db = fresh_database();
+  ServerProcess s1{db}, s2{db};
+  LoggedIn dispatcher1{s1.port(), "dispatcher"}, dispatcher2{s2.port(), "dispatcher"}, engineer{s1.port(), "engineer1"};
+  int64_t id = engineer_id(engineer);
+  Board board1{s1.port(), dispatcher1}, board2{s2.port(), dispatcher2};
+};
 void report(Session& engineer, int64_t id, const std::string& status) {
   auto r = engineer.post("/api/v1/engineers/" + std::to_string(id) + "/status", json{{"status", status}});
   EXPECT_EQ(r.status, 200) << r.body;
@@ -82,12 +86,11 @@ TEST(LiveEvents, BoardSeesEngineerStatusChangeOnItsServer) {
 // status change reported through server 1, and each board gets it once.
 TEST(LiveEvents, BoardOnOtherServerSeesStatusChange) {
   if (!on_postgres()) GTEST_SKIP() << "several server processes need PostgreSQL (set SHOUHOU_TEST_PG)";
-  TwoServers t;
+  TwoBoards t;
   auto &s1 = t.s1, &s2 = t.s2;
+  auto &board1 = t.board1, &board2 = t.board2;
   auto& engineer = t.engineer;
-  int64_t id = engineer_id(engineer);
-  Board board1(s1.port(), t.dispatcher1);
-  Board board2(s2.port(), t.dispatcher2);
+  int64_t id = t.id;
   report(engineer, id, "travelling");
   auto e2 = board2.status_event(id);
   ASSERT_TRUE(e2) << "server 2's board did not get the change made on server 1\n" << s2.log();
@@ -118,12 +121,11 @@ TEST(LiveEvents, BoardOnOtherServerSeesStatusChange) {
 // the notifiers' "shouhou-notify" connections of both servers).
 TEST(LiveEvents, BoardsResyncAfterTheListenConnectionIsCut) {
   if (!on_postgres()) GTEST_SKIP() << "LISTEN/NOTIFY needs PostgreSQL (set SHOUHOU_TEST_PG)";
-  TwoServers t;
+  TwoBoards t;
   auto &s1 = t.s1, &s2 = t.s2;
+  auto &board1 = t.board1, &board2 = t.board2;
   auto& engineer = t.engineer;
-  int64_t id = engineer_id(engineer);
-  Board board1(s1.port(), t.dispatcher1);
-  Board board2(s2.port(), t.dispatcher2);
+  int64_t id = t.id;
   // Both relays are up: an event from server 1 reaches server 2's board.
   report(engineer, id, "travelling");
   ASSERT_TRUE(board2.status_event(id)) << s2.log();
